@@ -1,0 +1,7 @@
+"""skae: autoencoders as scikit-learn estimators, trained with skorch."""
+
+from .autoencoder import AutoEncoderTransformer
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["AutoEncoderTransformer", "__version__"]

@@ -1,0 +1,9 @@
+"""Plain :class:`torch.nn.Module` building blocks used by the skae estimators.
+
+They take ints and tuples and return tensors, know nothing of scikit-learn or
+skorch, and can be used (or swapped) on their own.
+"""
+
+from .mlp import ACTIVATIONS, AutoEncoder, MLPDecoder, MLPEncoder
+
+__all__ = ["ACTIVATIONS", "AutoEncoder", "MLPDecoder", "MLPEncoder"]

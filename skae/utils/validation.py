@@ -1,0 +1,110 @@
+"""Checks of parameters, devices and data shared by every estimator.
+
+Parameter constraints use scikit-learn's own machinery so that messages read
+exactly like scikit-learn's; it is private there, so it is imported in this
+one place only.
+"""
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+
+
+def validate_params(estimator):
+    """Check ``estimator``'s parameters against its ``_parameter_constraints``.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, what it accepts and what it got.
+    """
+    validate_parameter_constraints(
+        estimator._parameter_constraints,
+        estimator.get_params(deep=False),
+        caller_name=type(estimator).__name__,
+    )
+
+
+def check_device(device, caller_name="estimator"):
+    """Resolve ``device`` to a :class:`torch.device` that is available here.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``...
+    caller_name : str
+        Used in error messages.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    ValueError
+        If the string is not a device, or the device is not available on
+        this machine.
+
+    Examples
+    --------
+    >>> from skae.utils.validation import check_device
+    >>> check_device("cpu")
+    device(type='cpu')
+    """
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"{caller_name}: device={device!r} is not a valid torch device "
+            "(use 'cpu', 'cuda', 'cuda:1', 'mps', ...)."
+        ) from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"{caller_name}: device={device!r} was requested but CUDA is not "
+                "available on this machine; use device='cpu'."
+            )
+        index = 0 if dev.index is None else dev.index
+        if index >= torch.cuda.device_count():
+            raise ValueError(
+                f"{caller_name}: device={device!r} was requested but only "
+                f"{torch.cuda.device_count()} CUDA device(s) are available."
+            )
+    elif dev.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError(
+                f"{caller_name}: device={device!r} was requested but MPS is not "
+                "available on this machine; use device='cpu'."
+            )
+    elif dev.type != "cpu":
+        raise ValueError(
+            f"{caller_name}: device={device!r} is not supported; use 'cpu', "
+            "'cuda', 'cuda:<index>' or 'mps'."
+        )
+    return dev
+
+
+def check_unit_interval(X, caller_name, reason):
+    """Raise a ``ValueError`` unless every value of ``X`` lies in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae.utils.validation import check_unit_interval
+    >>> check_unit_interval(np.array([[0.0, 2.0]]), "AE", "loss='bce'")
+    Traceback (most recent call last):
+    ...
+    ValueError: AE: loss='bce' needs data in [0, 1], but X ranges from 0.0 to 2.0. Scale it first (e.g. MinMaxScaler) or use the squared-error variant.
+    """
+    lo, hi = float(np.min(X)), float(np.max(X))
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(
+            f"{caller_name}: {reason} needs data in [0, 1], but X ranges from "
+            f"{lo} to {hi}. Scale it first (e.g. MinMaxScaler) or use the "
+            "squared-error variant."
+        )

@@ -1,0 +1,17 @@
+"""scikit-learn's estimator checks on every public estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skae import AutoEncoderTransformer
+
+# Small settings keep each check fast; n_components=1 fits the 1- and
+# 2-feature data some checks use.
+ESTIMATORS = [
+    AutoEncoderTransformer(n_components=1, hidden_layer_sizes=(8,), max_epochs=3, random_state=0),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    """Check that the estimator follows the scikit-learn contract."""
+    check(estimator)
