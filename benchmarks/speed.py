@@ -42,7 +42,7 @@ def fit_bare(X, epochs, batch_size, seed):
     Xs = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0)
     data = torch.tensor(Xs, dtype=torch.float32)
     torch.manual_seed(seed)
-    module = mlp_autoencoder(X.shape[1], HIDDEN, N_COMPONENTS, "elu", "identity")
+    module = mlp_autoencoder(X.shape[1], HIDDEN, N_COMPONENTS, "tanh", "identity")
     opt = torch.optim.Adam(module.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(seed)
     module.train()
@@ -61,7 +61,7 @@ def fit_skae(X, epochs, batch_size, seed):
     return AutoEncoderTransformer(
         N_COMPONENTS,
         hidden_layer_sizes=HIDDEN,
-        activation="elu",
+        activation="tanh",
         max_epochs=epochs,
         batch_size=batch_size,
         early_stopping=False,

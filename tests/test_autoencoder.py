@@ -25,7 +25,7 @@ FAST = dict(hidden_layer_sizes=(16,), max_epochs=5, random_state=0)
 # ----------------------------------------------------------------------
 def test_beats_pca_reconstruction_on_digits(digits_split):
     """Check that at 8 components the trained autoencoder reconstructs held-out
-    digits better than PCA, its linear special case (measured: PCA 6.4, AE 4.9
+    digits better than PCA, its linear special case (measured: PCA 6.3, AE 4.1
     mean squared error per pixel)."""
     X_train, X_test, _, _ = digits_split
     pca = PCA(n_components=8).fit(X_train)
@@ -39,7 +39,8 @@ def test_beats_pca_reconstruction_on_digits(digits_split):
 def test_pipeline_without_scaler_classifies_as_well_as_with_one(loader):
     """Check that raw features (digits 0..16, breast cancer 0.001..4000) need no
     scaler in front: internal standardisation makes the pipeline as good as
-    one with StandardScaler, and better than without standardisation."""
+    one with StandardScaler, and much better than without standardisation
+    (measured: digits 0.71 vs 0.20, breast cancer 0.94 vs 0.63)."""
     X, y = loader(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
 
@@ -52,9 +53,11 @@ def test_pipeline_without_scaler_classifies_as_well_as_with_one(loader):
 
     raw = accuracy()
     scaled = accuracy(("scale", StandardScaler()))
+    unstandardised = accuracy(standardize=False)
     assert raw >= scaled - 0.02
-    # 2-D codes: ~0.62 on digits (10 classes), ~0.95 on breast cancer.
-    assert raw > (0.55 if loader is load_digits else 0.9)
+    assert raw > unstandardised + 0.15
+    # 2-D codes: ~0.71 on digits (10 classes), ~0.94 on breast cancer.
+    assert raw > (0.6 if loader is load_digits else 0.9)
 
 
 def test_embedding_separates_classes_better_than_pca_2d(digits_split):
