@@ -67,12 +67,9 @@ def _skae_estimator(name):
             return skae.AEOutlierDetector(random_state=seed)
         # The other skae autoencoders get the default's tabular sizing, so
         # that the comparison is of the estimators, not of their sizes.
-        from skae.outlier import _default_size
+        from skae.outlier import _default_params
 
-        n_components, hidden = _default_size(n_features)
-        est = getattr(skae, name)(
-            n_components=n_components, hidden_layer_sizes=hidden, batch_size=256
-        )
+        est = getattr(skae, name)(**_default_params(n_features))
         return skae.AEOutlierDetector(est, random_state=seed)
 
     return factory

@@ -2,12 +2,16 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import AutoEncoderTransformer
+from skae import AEOutlierDetector, AutoEncoderTransformer
 
 # Small settings keep each check fast; n_components=1 fits the 1- and
 # 2-feature data some checks use.
 ESTIMATORS = [
     AutoEncoderTransformer(n_components=1, hidden_layer_sizes=(8,), max_epochs=3, random_state=0),
+    AEOutlierDetector(
+        AutoEncoderTransformer(n_components=1, hidden_layer_sizes=(8,), max_epochs=3),
+        random_state=0,
+    ),
 ]
 
 

@@ -11,9 +11,10 @@ from skae import AEOutlierDetector, AutoEncoderTransformer
 
 def _manifold_data(n_inliers=400, n_outliers=20, n_features=8, seed=0):
     """Inliers near a 2-D plane in ``n_features`` dimensions; outliers inside
-    the inliers' marginal ranges but off the plane."""
+    the inliers' marginal ranges but off the plane. The plane is the same
+    for every ``seed``."""
+    basis = np.linalg.qr(np.random.default_rng(42).normal(size=(n_features, 2)))[0].T
     rng = np.random.default_rng(seed)
-    basis = np.linalg.qr(rng.normal(size=(n_features, 2)))[0].T
     Z = rng.normal(size=(n_inliers, 2))
     X_in = Z @ basis + 0.05 * rng.normal(size=(n_inliers, n_features))
     X_out = rng.uniform(-1.5, 1.5, size=(n_outliers, n_features))
@@ -32,8 +33,10 @@ def _small_ae(**kwargs):
 @pytest.fixture(scope="module")
 def fitted():
     X, y = _manifold_data()
-    det = AEOutlierDetector(_small_ae(), contamination=0.1, random_state=0).fit(X)
-    return det, X, y
+    # clip=None: these tests are about the contract and the reconstruction
+    # of a manifold, which clipping the training data distorts.
+    det = AEOutlierDetector(_small_ae(), contamination=0.1, clip=None, random_state=0)
+    return det.fit(X), X, y
 
 
 def test_contract_signs_and_offset_from_contamination(fitted):
@@ -68,7 +71,7 @@ def test_auto_contamination_is_tukey_fence(fitted):
     """Check that contamination='auto' puts offset_ at Tukey's upper fence of
     the training anomaly scores."""
     det, X, y = fitted
-    auto = AEOutlierDetector(_small_ae(), random_state=0).fit(X)
+    auto = AEOutlierDetector(_small_ae(), clip=None, random_state=0).fit(X)
     anomaly = -auto.score_samples(X)
     q1, q3 = np.percentile(anomaly, [25, 75])
     assert auto.offset_ == pytest.approx(-(q3 + 1.5 * (q3 - q1)))
@@ -238,3 +241,40 @@ def test_feature_names_and_fit_predict():
     np.testing.assert_array_equal(det.feature_names_in_, df.columns)
     np.testing.assert_array_equal(labels, det.predict(df))
     assert det.n_features_in_ == X.shape[1]
+
+
+def test_clipped_training_keeps_outlier_cluster_abnormal():
+    """Check that clipping the training data stops the network from learning
+    a tight cluster of extreme outliers in it, which unclipped training
+    learns to rebuild."""
+    X, _ = _manifold_data(n_inliers=300, n_outliers=0)
+    # 10% of the data at one point on the inliers' plane, far out along it
+    far = 3 * X[np.argmax(np.linalg.norm(X, axis=1))]
+    cluster = np.tile(far, (30, 1))
+    X_train = np.vstack([X, cluster])
+    big = dict(n_components=2, hidden_layer_sizes=(32,), max_epochs=150,
+               early_stopping=False)
+    ratio = {}
+    for clip in (None, 1.5):
+        det = AEOutlierDetector(_small_ae(**big), clip=clip, random_state=0)
+        scores = det.fit(X_train).score_samples(np.vstack([X, cluster[:1]]))
+        if clip is not None:
+            assert np.all(scores[-1] < scores[:-1])
+        # the cluster's error over the median inlier's
+        ratio[clip] = scores[-1] / np.median(scores[:-1])
+    assert ratio[1.5] > 100  # measured 920
+    assert ratio[None] < 10  # measured 3: the cluster was learned
+
+
+def test_example_runs_in_quick_mode(tmp_path, monkeypatch):
+    """Check that the gallery example runs and saves its figure."""
+    import runpy
+    from pathlib import Path
+
+    pytest.importorskip("matplotlib")
+    monkeypatch.setenv("SKAE_EXAMPLE_QUICK", "1")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.chdir(tmp_path)
+    script = Path(__file__).parents[1] / "examples" / "plot_outlier_detection.py"
+    runpy.run_path(str(script), run_name="__main__")
+    assert (tmp_path / "plot_outlier_detection.png").stat().st_size > 0
