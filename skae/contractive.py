@@ -183,6 +183,10 @@ class ContractiveAE(_BaseAE):
         "loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
     }
 
+    # How the analytic penalty is computed (see contractive_penalty); a class
+    # attribute, not a parameter, so that benchmarks can compare the two.
+    _jacobian_method = "auto"
+
     def __init__(
         self,
         n_components=2,
@@ -246,7 +250,9 @@ class ContractiveAE(_BaseAE):
 
     def _batch_loss(self, module, X, training):
         if self.penalty == "analytic":
-            code, penalty = code_and_contractive_penalty(module.encoder, X)
+            code, penalty = code_and_contractive_penalty(
+                module.encoder, X, self._jacobian_method
+            )
         else:
             code = module.encoder(X)
             penalty = stochastic_contractive_penalty(

@@ -233,7 +233,7 @@ def contractive_penalty(encoder, x, method="auto"):
         ``torch.func.vmap(torch.func.jacrev(encoder))``, which forms the
         full ``(n_samples, n_components, n_features)`` Jacobian.
         ``"auto"``: ``"layerwise"`` when the encoder allows it (it is the
-        faster, see ``benchmarks/bench_regularized.py``), else ``"func"``.
+        faster, see ``benchmarks/regularized.py``), else ``"func"``.
 
     Returns
     -------
