@@ -47,9 +47,16 @@ class ContractiveAE(_BaseAE):
         Hidden activation. The code layer is linear.
     contraction : float, default=0.1
         Weight ``lambda >= 0`` of the penalty; 0 gives a plain autoencoder.
-        The stochastic penalty is about ``noise_level**2`` times the analytic
-        one, so the same effect needs a ``contraction`` about
-        ``1 / noise_level**2`` times larger with it.
+        The reconstruction error is a mean over features while the penalty
+        sums over all ``n_components * n_features`` entries of the
+        Jacobian, so the useful range depends on the data: 0.1 suits
+        standardised data of tens of features; wide unstandardised data such
+        as MNIST pixels in [0, 1] want about 1e-3 (see
+        ``benchmarks/regularized.py``). Tune it, e.g. with
+        :class:`~sklearn.model_selection.GridSearchCV`. The stochastic
+        penalty is about ``noise_level**2`` times the analytic one, so the
+        same effect needs a ``contraction`` about ``1 / noise_level**2``
+        times larger with it.
     penalty : {"analytic", "stochastic"}, default="analytic"
         The contractive penalty, see above.
     noise_level : float, default=0.1

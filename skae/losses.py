@@ -137,8 +137,6 @@ def _layerwise_code_and_penalty(layers, x):
     # full matrix.
     n = x.shape[0]
     state = None
-    linear = [i for i, m in enumerate(layers) if isinstance(m, nn.Linear)]
-    first_linear = linear[0] if linear else None
     for i in range(len(layers) - 1, -1, -1):
         layer, d = layers[i], derivatives[i]
         if d is not None:
@@ -150,7 +148,7 @@ def _layerwise_code_and_penalty(layers, x):
                 state = state * d.unsqueeze(1)
             continue
         W = layer.weight
-        if i == first_linear:
+        if i == 0:
             # Last factor: the squared norm directly, without forming the
             # (n, k, n_features) Jacobian.
             if state is None:
@@ -169,8 +167,9 @@ def _layerwise_code_and_penalty(layers, x):
             state = state.unsqueeze(2) * W
         else:
             state = state @ W
-    # No Linear layer: an elementwise encoder, whose J is the diagonal state.
-    return code, state.pow(2).sum(dim=1)
+    # The chain starts with an activation: the state is the whole Jacobian
+    # (diagonal when there is no Linear layer at all).
+    return code, state.pow(2).flatten(start_dim=1).sum(dim=1)
 
 
 def _func_code_and_penalty(encoder, x):
