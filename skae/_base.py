@@ -5,7 +5,8 @@ validation, fitted state, feature names, ``set_output``), reproducibility,
 the ``device`` parameter, internal standardisation and batched prediction,
 and trains its network through a skorch :class:`~skae._net._AENet`.
 A subclass supplies its network (``_build_module``) and its loss
-(``_batch_loss``), and may add input checks (``_check_input``) and a
+(``_batch_loss``), and may add input checks (``_check_input``), fitted
+attributes computed from the training data (``_fit_data_attributes``) and a
 per-sample score (``_sample_scores``).
 """
 
