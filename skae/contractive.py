@@ -43,7 +43,7 @@ class ContractiveAE(_BaseAE):
     hidden_layer_sizes : tuple of int, default=(128, 64)
         Widths of the encoder's hidden layers; the decoder mirrors them.
     activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \
-            default="elu"
+            default="tanh"
         Hidden activation. The code layer is linear.
     contraction : float, default=0.1
         Weight ``lambda >= 0`` of the penalty; 0 gives a plain autoencoder.
@@ -199,7 +199,7 @@ class ContractiveAE(_BaseAE):
         n_components=2,
         *,
         hidden_layer_sizes=(128, 64),
-        activation="elu",
+        activation="tanh",
         contraction=0.1,
         penalty="analytic",
         noise_level=0.1,

@@ -34,7 +34,7 @@ class DenoisingAE(_BaseAE):
     hidden_layer_sizes : tuple of int, default=(128, 64)
         Widths of the encoder's hidden layers; the decoder mirrors them.
     activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \
-            default="elu"
+            default="tanh"
         Hidden activation. The code layer is linear.
     noise : {"gaussian", "masking", "salt_and_pepper"} or callable, \
             default="gaussian"
@@ -193,7 +193,7 @@ class DenoisingAE(_BaseAE):
         n_components=2,
         *,
         hidden_layer_sizes=(128, 64),
-        activation="elu",
+        activation="tanh",
         noise="gaussian",
         noise_level=0.2,
         n_noise_samples=1,

@@ -30,8 +30,8 @@ def test_dae_rebuilds_corrupted_digits_better_than_ae(digits):
     masked digits closer to their clean originals than an
     AutoEncoderTransformer of the same size and epochs.
 
-    Measured (seeds 0 and 1): mean squared error 0.035 for the DAE against
-    0.062-0.065 for the AE (ratio 0.55-0.57); asserted: ratio below 0.8.
+    Measured (seeds 0-2): mean squared error 0.035 for the DAE against
+    0.064-0.066 for the AE (ratio 0.53-0.55); asserted: ratio below 0.8.
     """
     X, _ = digits
     perm = np.random.RandomState(0).permutation(len(X))
@@ -129,12 +129,15 @@ def test_corrupt_masks_to_mean_when_standardised(digits):
 
 
 @pytest.mark.parametrize("standardize", [True, False])
-def test_salt_and_pepper_uses_training_extremes(standardize):
+def test_salt_and_pepper_uses_training_extremes(standardize, device):
     """Check that salt-and-pepper replaces values by the training minimum
-    and maximum of their feature, stored as data_min_ and data_max_."""
+    and maximum of their feature, stored as data_min_ and data_max_, and
+    trains on every device."""
     rng = np.random.RandomState(0)
     X = rng.normal(size=(300, 5)) * [1, 10, 100, 0.1, 1] + [0, 5, -50, 1, 3]
-    dae = _small(noise="salt_and_pepper", noise_level=0.4, standardize=standardize).fit(X)
+    dae = _small(
+        noise="salt_and_pepper", noise_level=0.4, standardize=standardize, device=device
+    ).fit(X)
     assert_array_equal(dae.data_min_, X.min(axis=0))
     assert_array_equal(dae.data_max_, X.max(axis=0))
     out = dae.corrupt(X)
