@@ -23,11 +23,11 @@ QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"  # tiny settings, used by th
 # The 8x8 digits, scaled to [0, 1] and not standardised, so that masking
 # noise sets a pixel to 0 (black), as in Vincent et al. (2008). The DAE
 # masks 40 % of the pixels of every training digit, afresh at every batch.
-import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
+import numpy as np  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
 
-from skae import AutoEncoderTransformer, DenoisingAE
+from skae import AutoEncoderTransformer, DenoisingAE  # noqa: E402
 
 X, _ = load_digits(return_X_y=True)
 X = X / 16.0
@@ -62,10 +62,7 @@ for name, X_rebuilt in rebuilt.items():
 # %%
 # Clean, corrupted and rebuilt digits
 # -----------------------------------
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+import matplotlib.pyplot as plt  # noqa: E402
 
 n_shown = 10
 rows = [("clean", X_test), ("corrupted", X_corrupted)] + [
@@ -80,7 +77,8 @@ for (label, images), row in zip(rows, axes):
     row[0].set_ylabel(label, rotation=0, ha="right", va="center")
 fig.suptitle("40 % of the pixels masked: the DAE fills them in, the AE keeps the holes")
 fig.tight_layout()
-fig.savefig("plot_denoising.png", dpi=100)
+fig.savefig("denoising.png", dpi=100)
+print("saved denoising.png")
 
 # %%
 # The plain autoencoder reproduces the corrupted digits, holes included:

@@ -228,4 +228,4 @@ def test_example_runs_in_quick_mode(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     script = Path(__file__).resolve().parents[1] / "examples" / "plot_denoising.py"
     runpy.run_path(str(script), run_name="__main__")
-    assert (tmp_path / "plot_denoising.png").stat().st_size > 0
+    assert (tmp_path / "denoising.png").stat().st_size > 0
