@@ -70,24 +70,48 @@ def test_callable_noise_gets_stacked_copies_and_generator(digits):
     n_noise_samples stacked copies of the batch and a torch.Generator, and
     that the loss then uses what it returns."""
     X, _ = digits
-    seen = []
+    seen, draws = [], []
 
     def noise(batch, generator):
         seen.append((batch.clone(), generator))
+        draws.append(torch.rand(1, generator=generator).item())
         return torch.zeros_like(batch)
 
-    dae = _small(noise=noise, n_noise_samples=3, batch_size=50, max_epochs=1, early_stopping=False)
+    dae = _small(noise=noise, n_noise_samples=3, batch_size=50, max_epochs=2, early_stopping=False)
     dae.fit(X[:100])
-    assert len(seen) == 2
+    # 2 batches in each of 2 epochs, each with fresh randomness.
+    assert len(seen) == 4
+    assert len(set(draws)) == 4
     for batch, generator in seen:
         assert batch.shape == (150, 64)
         assert isinstance(generator, torch.Generator)
         assert torch.equal(batch[:50], batch[50:100]) and torch.equal(batch[:50], batch[100:])
+    # The generator is seeded by random_state: a refit draws the same.
+    first = list(draws)
+    draws.clear()
+    dae.fit(X[:100])
+    assert draws == first
     # Every input was zeroed, so all codes are equal (the code of 0).
     codes = DenoisingAE(
         n_components=3, hidden_layer_sizes=(16,), max_epochs=1, random_state=0, noise=noise
     ).fit(X[:100]).transform(X[:5])
     assert codes.shape == (5, 3)
+
+
+def test_prediction_methods_use_clean_input(digits):
+    """Check that transform, inverse_transform and score_samples apply the
+    network to the clean input, without corruption."""
+    X, _ = digits
+    X = X[:60]
+    dae = _small(noise="masking", noise_level=0.5, standardize=False).fit(X)
+    module = dae.net_.module_
+    with torch.no_grad():
+        x = torch.tensor(X, dtype=torch.float32)
+        codes = module.encode(x).numpy()
+        rebuilt = module.decode(module.encode(x)).numpy()
+    assert_allclose(dae.transform(X.astype(np.float32)), codes, rtol=1e-6)
+    assert_allclose(dae.inverse_transform(codes), rebuilt, rtol=1e-5, atol=1e-6)
+    assert_allclose(dae.score_samples(X.astype(np.float32)), -np.mean((rebuilt - X) ** 2, axis=1), rtol=1e-4)
 
 
 def test_callable_noise_bad_output_raises(digits):
