@@ -1,8 +1,16 @@
 """skae: autoencoders as scikit-learn estimators, trained with skorch."""
 
 from .autoencoder import AutoEncoderTransformer
+from .contractive import ContractiveAE
+from .denoising import DenoisingAE
 from .outlier import AEOutlierDetector
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["AEOutlierDetector", "AutoEncoderTransformer", "__version__"]
+__all__ = [
+    "AEOutlierDetector",
+    "AutoEncoderTransformer",
+    "ContractiveAE",
+    "DenoisingAE",
+    "__version__",
+]
