@@ -181,7 +181,7 @@ def summarize(rows, methods=None, out=sys.stdout):
     """Print per-method means over datasets where every method ran all seeds."""
     import pandas as pd
 
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame(rows).drop_duplicates(["dataset", "method", "seed"], keep="last")
     for col in ("roc_auc", "average_precision", "fit_s", "score_s"):
         df[col] = df[col].astype(float)
     if methods is None:
@@ -229,7 +229,10 @@ def main(argv=None):
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--max-rows", type=int, default=50_000)
     parser.add_argument("--out", help="CSV file to append rows to and resume from")
-    parser.add_argument("--summarize", help="only print the summary of this CSV")
+    parser.add_argument(
+        "--summarize", help="only print the summary of these CSV files (comma-separated; "
+        "a later row for the same dataset, method and seed wins)"
+    )
     args = parser.parse_args(argv)
 
     methods = args.methods.split(",") if args.methods else available_methods()
@@ -237,8 +240,10 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown methods {sorted(unknown)}; choose from {list(METHODS)}")
     if args.summarize:
-        with open(args.summarize) as f:
-            rows = list(csv.DictReader(f))
+        rows = []
+        for path in args.summarize.split(","):
+            with open(path) as f:
+                rows += list(csv.DictReader(f))
         summarize(rows, methods if args.methods else None)
         return
     if args.data_dir is None:

@@ -23,7 +23,7 @@ QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"  # tiny settings, used by th
 # ---------------------------
 # Benign tumours are the normal class; 5% of the training data are malignant.
 # The 30 raw features span five orders of magnitude: the detector scales them
-# itself (median and interquartile range, fitted on the training data), as
+# itself (median and 5-95 percentile range, fitted on the training data), as
 # one would expect from an isolation forest.
 import numpy as np
 from sklearn.datasets import load_breast_cancer
