@@ -182,6 +182,8 @@ def summarize(rows, methods=None, out=sys.stdout):
     import pandas as pd
 
     df = pd.DataFrame(rows).drop_duplicates(["dataset", "method", "seed"], keep="last")
+    # a header line written by a second run appending to the same file
+    df = df[df["dataset"] != "dataset"]
     for col in ("roc_auc", "average_precision", "fit_s", "score_s"):
         df[col] = df[col].astype(float)
     if methods is None:

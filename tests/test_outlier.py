@@ -255,9 +255,10 @@ def test_clipped_training_keeps_outlier_cluster_abnormal():
     a tight cluster of extreme outliers in it, which unclipped training
     learns to rebuild."""
     X, _ = _manifold_data(n_inliers=300, n_outliers=0)
-    # 10% of the data at one point on the inliers' plane, far out along it
+    # 4% of the data at one point on the inliers' plane, far out along it
+    # (fewer than 5%, so that the 95th percentile of the scaling ignores it)
     far = 3 * X[np.argmax(np.linalg.norm(X, axis=1))]
-    cluster = np.tile(far, (30, 1))
+    cluster = np.tile(far, (12, 1))
     X_train = np.vstack([X, cluster])
     big = dict(n_components=2, hidden_layer_sizes=(32,), max_epochs=150,
                early_stopping=False)
@@ -269,8 +270,8 @@ def test_clipped_training_keeps_outlier_cluster_abnormal():
             assert np.all(scores[-1] < scores[:-1])
         # the cluster's error over the median inlier's
         ratio[clip] = scores[-1] / np.median(scores[:-1])
-    assert ratio[1.5] > 100  # measured 920
-    assert ratio[None] < 10  # measured 3: the cluster was learned
+    assert ratio[1.5] > 100  # measured 1050
+    assert ratio[1.5] > 20 * ratio[None]  # measured 8: the cluster was learned
 
 
 def test_example_runs_in_quick_mode(tmp_path, monkeypatch):
