@@ -2,12 +2,15 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import AutoEncoderTransformer
+from skae import AutoEncoderTransformer, VAETransformer
 
 # Small settings keep each check fast; n_components=1 fits the 1- and
 # 2-feature data some checks use.
 ESTIMATORS = [
     AutoEncoderTransformer(n_components=1, hidden_layer_sizes=(8,), max_epochs=3, random_state=0),
+    VAETransformer(
+        n_components=1, hidden_layer_sizes=(8,), max_epochs=3, n_importance_samples=10, random_state=0
+    ),
 ]
 
 
