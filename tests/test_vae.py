@@ -110,14 +110,15 @@ def test_importance_weighting_bounds_and_tightens_towards_exact(linear_data):
     vae = _linear_vae(X, W, b, s2, True, lambda S: 1.0 / np.diag(np.linalg.inv(S)))
     exact = _exact_log_density(vae, X, W, b, s2).mean()
     gaps = {}
-    for K in (10, 100, 1000):
+    for K in (3, 30, 1000):
         gaps[K] = exact - vae.set_params(n_importance_samples=K).score(X)
     elbo_gap = exact - vae.elbo_terms(X).elbo.mean()
-    # Measured: elbo 0.27, K=10 0.089, K=100 0.0097, K=1000 0.0063 nats.
-    assert elbo_gap > gaps[10] > gaps[100] > -0.01
-    assert gaps[10] > 3 * abs(gaps[100])
-    assert abs(gaps[1000]) < 0.02
-    assert elbo_gap > 0.1
+    # Measured over 10 seeds of the draws: ELBO 0.24-0.30, K=3 0.11-0.16,
+    # K=30 0.03-0.07, K=1000 0.000-0.012 nats below exact.
+    assert elbo_gap > gaps[3] + 0.05
+    assert gaps[3] > gaps[30] + 0.03
+    assert gaps[30] > gaps[1000] > -0.005
+    assert gaps[1000] < 0.02
 
 
 def test_sample_draws_from_the_model(linear_data):
