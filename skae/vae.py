@@ -287,6 +287,7 @@ class VAETransformer(_BaseAE):
     # Hooks of _BaseAE
     # ------------------------------------------------------------------
     def _check_input(self, X):
+        super()._check_input(X)
         self._check_range(X)
 
     def _check_range(self, X):
@@ -373,6 +374,24 @@ class VAETransformer(_BaseAE):
         else:
             self.decoder_variance_ = None
         return self
+
+    def transform(self, X):
+        """Encode ``X`` as the posterior means ``mu(x)``.
+
+        The mean of ``q(z|x)``, without sampling: deterministic, and the
+        natural features for a downstream estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Posterior means, of the input's float dtype.
+        """
+        return super().transform(X)
 
     # ------------------------------------------------------------------
     # Scoring

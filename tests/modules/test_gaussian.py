@@ -14,13 +14,7 @@ from skae.modules import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _fork_torch_rng():
-    # The modules' weights come from torch's global RNG: seed it in a fork
-    # so that the tests neither depend on nor leak its state.
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        yield
+pytestmark = pytest.mark.usefixtures("seeded_torch_rng")
 
 
 @pytest.mark.parametrize("hidden", [(16, 8), ()])
