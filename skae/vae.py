@@ -450,9 +450,9 @@ class VAETransformer(_BaseAE):
         """Importance-weighted estimate of ``log p(x)`` for each sample, in nats.
 
         ``log (1/K sum_k p(x|z_k) p(z_k) / q(z_k|x))`` with ``K =
-        n_importance_samples`` draws ``z_k ~ q(z|x)`` [2]_: the ELBO for
-        ``K = 1``, a tighter lower bound on ``log p(x)`` (in expectation) as
-        ``K`` grows. It is a log-density of the original data, whatever
+        n_importance_samples`` draws ``z_k ~ q(z|x)`` (Burda et al., 2016):
+        the ELBO for ``K = 1``, a tighter lower bound on ``log p(x)`` (in
+        expectation) as ``K`` grows. It is a log-density of the original data, whatever
         ``standardize`` is; higher means more typical of the training
         distribution.
 
