@@ -3,6 +3,7 @@
 import runpy
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pytest
 import torch
@@ -286,6 +287,47 @@ def test_fit_leaves_the_input_unchanged_and_is_reproducible(digits):
     np.testing.assert_array_equal(X, X_before)
     np.testing.assert_array_equal(a.transform(X), b.transform(X))
     np.testing.assert_array_equal(a.score_samples(X), b.score_samples(X))
+
+
+def test_randomness_stays_private(digits):
+    """Check that fitting, scoring and sampling (even with
+    random_state=None) leave torch's and NumPy's global generators alone."""
+    X = digits[0][:100]
+    torch_state = torch.get_rng_state()
+    np_state = np.random.get_state()[1].copy()
+    est = VAETransformer(likelihood="bernoulli", max_epochs=2, n_importance_samples=5, **SMALL)
+    est.fit(X).score_samples(X)
+    est.sample(3)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    np.testing.assert_array_equal(np.random.get_state()[1], np_state)
+
+
+def test_pickle_round_trip_gives_identical_scores(trained, digits, tmp_path):
+    """Check that an unpickled estimator scores and samples identically (the
+    seed of the scoring draws is part of the fitted state)."""
+    path = tmp_path / "vae.joblib"
+    joblib.dump(trained, path)
+    loaded = joblib.load(path)
+    X = digits[0][400:420]
+    np.testing.assert_array_equal(loaded.score_samples(X), trained.score_samples(X))
+    np.testing.assert_array_equal(loaded.sample(3, random_state=0), trained.sample(3, random_state=0))
+
+
+def test_runs_on_each_available_device(digits, device):
+    """Check that the VAE trains on the device and returns NumPy arrays."""
+    X = digits[0][:100]
+    vae = VAETransformer(
+        likelihood="bernoulli", max_epochs=2, n_importance_samples=5, device=device, **SMALL
+    ).fit(X)
+    assert next(vae.net_.module_.parameters()).device.type == device
+    for out, shape in [
+        (vae.transform(X), (100, 2)),
+        (vae.score_samples(X), (100,)),
+        (vae.elbo_terms(X).kl, (100,)),
+        (vae.sample(4, random_state=0, observation_noise=True), (4, 64)),
+    ]:
+        assert isinstance(out, np.ndarray) and out.shape == shape
+    np.testing.assert_array_equal(vae.score_samples(X), vae.score_samples(X))
 
 
 # ----------------------------------------------------------------------
