@@ -341,8 +341,7 @@ class VAETransformer(_BaseAE):
         return -elbo(log_px, gaussian_kl(mu, logvar), self.beta).mean()
 
     def _sample_scores(self, module, X):
-        log_px, log_w, kl = self._monte_carlo_terms(module, X)
-        return importance_weighted_log_likelihood(log_w)
+        return self._monte_carlo_terms(module, X)[0]
 
     # ------------------------------------------------------------------
     # Fitting
@@ -397,7 +396,7 @@ class VAETransformer(_BaseAE):
     # Scoring
     # ------------------------------------------------------------------
     def _monte_carlo_terms(self, module, X):
-        """Per-draw ``log p(x|z_k)`` and log-weights, shape (K, n), and the KL.
+        """Per-sample IWAE estimate, mean ``log p(x|z_k)`` over the draws and KL.
 
         Each row's ``K`` draws of ``eps`` come from a generator seeded by a
         hash of the row's values and the seed fixed at fit (see Notes of the
@@ -410,7 +409,7 @@ class VAETransformer(_BaseAE):
         width = max(X.shape[1], d, *self._hidden_layer_sizes())
         n_rows = max(1, _SCORE_BUDGET // (K * width))
         generator = torch.Generator()
-        log_px, log_w = [], []
+        log_likelihood, reconstruction = [], []
         for r in range(0, len(X), n_rows):
             rows = slice(r, r + n_rows)
             eps = torch.stack(
@@ -430,9 +429,11 @@ class VAETransformer(_BaseAE):
                 log_posterior = gaussian_log_likelihood(mu[rows], z, logvar[rows])
                 block_px.append(lp)
                 block_w.append(lp + log_prior - log_posterior)
-            log_px.append(torch.cat(block_px))
-            log_w.append(torch.cat(block_w))
-        return torch.cat(log_px, dim=1), torch.cat(log_w, dim=1), gaussian_kl(mu, logvar)
+            # Reduce over the draws block by block: memory stays bounded for
+            # any K, not K x rows.
+            reconstruction.append(torch.cat(block_px).mean(dim=0))
+            log_likelihood.append(importance_weighted_log_likelihood(torch.cat(block_w)))
+        return torch.cat(log_likelihood), torch.cat(reconstruction), gaussian_kl(mu, logvar)
 
     def _log_jacobian(self):
         """Log-Jacobian of the standardisation: turns densities of the
@@ -514,8 +515,7 @@ class VAETransformer(_BaseAE):
         X = self._validate_score_X(X)
 
         def terms(module, x):
-            log_px, _, kl = self._monte_carlo_terms(module, x)
-            reconstruction = log_px.mean(dim=0)
+            _, reconstruction, kl = self._monte_carlo_terms(module, x)
             return torch.stack([elbo(reconstruction, kl), reconstruction, kl], dim=1)
 
         out = self._map_batches(terms, X)
