@@ -6,6 +6,7 @@ skorch, and can be used (or swapped) on their own.
 
 from .gaussian import GaussianEncoder, VariationalAutoEncoder, reparameterize
 from .mlp import ACTIVATIONS, AutoEncoder, MLPDecoder, MLPEncoder
+from .tied import TiedDecoder
 
 __all__ = [
     "ACTIVATIONS",
@@ -13,6 +14,7 @@ __all__ = [
     "GaussianEncoder",
     "MLPDecoder",
     "MLPEncoder",
+    "TiedDecoder",
     "VariationalAutoEncoder",
     "reparameterize",
 ]

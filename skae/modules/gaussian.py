@@ -3,7 +3,8 @@
 import torch
 from torch import nn
 
-from ..losses import bernoulli_log_likelihood, gaussian_log_likelihood
+# The module, not its functions: skae.losses itself imports skae.modules.
+from .. import losses
 from .mlp import _mlp
 
 #: Decoder likelihoods p(x|z) of :class:`VariationalAutoEncoder`, by name.
@@ -149,5 +150,5 @@ class VariationalAutoEncoder(nn.Module):
     def log_likelihood(self, x_hat_raw, x):
         """``log p(x|z)`` in nats per sample, from the decoder's raw output."""
         if self.likelihood == "bernoulli":
-            return bernoulli_log_likelihood(x_hat_raw, x)
-        return gaussian_log_likelihood(x_hat_raw, x, self.decoder_logvar)
+            return losses.bernoulli_log_likelihood(x_hat_raw, x)
+        return losses.gaussian_log_likelihood(x_hat_raw, x, self.decoder_logvar)
