@@ -76,7 +76,9 @@ class VAETransformer(_BaseAE):
     activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \
             default="elu"
         Hidden activation. The heads of the encoder and the decoder's output
-        layer are linear.
+        layer are linear. Unlike the deterministic autoencoders (``"tanh"``,
+        which keeps their unbounded codes evenly spread), the VAE needs no
+        bounded activation: the KL term already keeps its codes near N(0, I).
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         The decoder's distribution ``p(x|z)``. ``"bernoulli"`` is for data in
         [0, 1] (binary, or grey levels): the decoder outputs logits and the
