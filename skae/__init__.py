@@ -4,6 +4,7 @@ from .autoencoder import AutoEncoderTransformer
 from .contractive import ContractiveAE
 from .denoising import DenoisingAE
 from .outlier import AEOutlierDetector
+from .vae import VAETransformer
 
 __version__ = "0.1.0.dev0"
 
@@ -12,5 +13,6 @@ __all__ = [
     "AutoEncoderTransformer",
     "ContractiveAE",
     "DenoisingAE",
+    "VAETransformer",
     "__version__",
 ]

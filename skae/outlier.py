@@ -208,12 +208,13 @@ class AEOutlierDetector(OutlierMixin, BaseEstimator):
             estimator = clone(self.estimator)
         params = estimator.get_params(deep=False)
         if self.scaling is not None:
-            if params.get("loss") == "bce":
-                raise ValueError(
-                    f"AEOutlierDetector: scaling={self.scaling!r} moves data out of "
-                    f"[0, 1], which the estimator's loss='bce' needs; use "
-                    "scaling=None with loss='bce'."
-                )
+            for name, value in (("loss", "bce"), ("likelihood", "bernoulli")):
+                if params.get(name) == value:
+                    raise ValueError(
+                        f"AEOutlierDetector: scaling={self.scaling!r} moves data out "
+                        f"of [0, 1], which the estimator's {name}={value!r} needs; "
+                        f"use scaling=None with {name}={value!r}."
+                    )
             if "standardize" in params:
                 # Scaled here already: a second standardisation is wasted work.
                 estimator.set_params(standardize=False)
