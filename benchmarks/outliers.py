@@ -18,7 +18,10 @@ summary per method over the datasets that every method finished: mean
 ROC-AUC, mean average precision, mean rank of the ROC-AUC (1 is best) and
 total fit seconds. ``--summarize FILE`` prints the summary of a finished CSV.
 
-PyOD is needed for the PyOD methods (``pip install skae[benchmarks]``).
+PyOD is needed for the PyOD methods (``pip install skae[benchmarks]``); it
+is never imported by skae itself. The rows of the run quoted in
+AEOutlierDetector's docstring are in ``benchmarks/results/`` (summary:
+``--summarize benchmarks/results/adbench.csv,benchmarks/results/adbench_skae.csv``).
 
 [1] S. Han et al., "ADBench: Anomaly Detection Benchmark", NeurIPS 2022.
 """
@@ -267,6 +270,8 @@ def main(argv=None):
     if args.out and os.path.exists(args.out):
         with open(args.out) as f:
             for row in csv.DictReader(f):
+                if row["dataset"] == "dataset":  # header of a concurrent run
+                    continue
                 rows.append(row)
                 done.add((row["dataset"], row["method"], int(row["seed"])))
     sink = open(args.out, "a", newline="") if args.out else None
