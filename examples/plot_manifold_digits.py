@@ -84,7 +84,7 @@ print(f"{'t-SNE':12} {trust:15.3f} {'n/a':>9} {time.perf_counter() - start:6.1f}
 # ------------------------------------------
 import matplotlib.pyplot as plt  # noqa: E402
 
-fig, axes = plt.subplots(1, 4, figsize=(18, 4.5))
+fig, axes = plt.subplots(1, 4, figsize=(18, 4.5), layout="constrained")
 for ax, (name, Z) in zip(axes, codes.items()):
     scatter = ax.scatter(Z[:, 0], Z[:, 1], c=y_test, cmap="tab10", s=8)
     ax.set_title(name)
@@ -95,6 +95,9 @@ fig.savefig("manifold_digits.png", dpi=100)
 print("saved manifold_digits.png")
 
 # %%
-# PCA's linear projection overlaps most classes; Isomap and the autoencoder
-# both unfold the digit manifold, and the autoencoder's encoder, unlike
-# t-SNE, embeds new digits with ``transform``.
+# PCA's linear projection overlaps most classes. The autoencoder's codes keep
+# digit neighbourhoods best among the methods with a ``transform``
+# (trustworthiness 0.89 against 0.84 for Isomap and 0.83 for PCA here) and
+# give the best linear classifier (0.71 accuracy). t-SNE separates the
+# classes most clearly, but it has no ``transform``: it cannot embed new
+# digits, which the autoencoder's encoder does.
