@@ -48,7 +48,7 @@ from skae import AutoEncoderTransformer
 
 pipe = Pipeline(
     [
-        ("ae", AutoEncoderTransformer(max_epochs=3 if QUICK else 100, random_state=0)),
+        ("ae", AutoEncoderTransformer(max_epochs=3 if QUICK else 50, random_state=0)),
         ("clf", LogisticRegression(max_iter=2000)),
     ]
 )
@@ -62,7 +62,7 @@ pipe = Pipeline(
 from sklearn.model_selection import GridSearchCV
 
 param_grid = {
-    "ae__n_components": [4, 16] if QUICK else [4, 8, 16, 32],
+    "ae__n_components": [2, 8] if QUICK else [2, 4, 8],
     "ae__hidden_layer_sizes": [(64,), (128, 64)],
 }
 search = GridSearchCV(pipe, param_grid, cv=2 if QUICK else 3, n_jobs=N_JOBS)
@@ -134,9 +134,13 @@ fig.tight_layout()
 fig.savefig("pipeline_gridsearch.png", dpi=100)
 
 # %%
-# With small codes the nonlinear encoder keeps more of what separates the
-# digits than PCA's linear projection does; as the code grows both
-# approach the accuracy of the logistic regression on the raw pixels, and
-# the cheaper PCA is enough. The best pipeline, refitted on the whole
-# training set, is ``search.best_estimator_``: it predicts, and its
-# ``"ae"`` step transforms new digits, like any fitted pipeline.
+# The two-layer encoder beats PCA clearly at four components: squeezed that
+# hard, a nonlinear code keeps more of what separates the digits than the
+# best linear projection. With two components both are poor for a linear
+# classifier, and at eight PCA catches up and passes the autoencoder, at a
+# fraction of the cost: the autoencoder pays off where the code must be
+# small. The one-layer encoder is worse than the two-layer one at every
+# size, which is why the search is worth running. The best pipeline,
+# refitted on the whole training set, is ``search.best_estimator_``: it
+# predicts, and its ``"ae"`` step transforms new digits, like any fitted
+# pipeline.
