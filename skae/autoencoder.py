@@ -26,8 +26,11 @@ class AutoEncoderTransformer(_BaseAE):
     hidden_layer_sizes : tuple of int, default=(128, 64)
         Widths of the encoder's hidden layers; the decoder mirrors them.
     activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \
-            default="elu"
-        Hidden activation. The code layer is linear.
+            default="tanh"
+        Hidden activation. The code layer is linear. ``"tanh"`` keeps the
+        codes of outlying samples bounded, which gives evenly spread 2-D
+        embeddings (on digits, ``"elu"`` and ``"relu"`` gave codes whose
+        extremes lie 20 to 30 interquartile ranges out).
     loss : {"mse", "bce"}, default="mse"
         Reconstruction loss: squared error, or cross-entropy for data in
         [0, 1] (the decoder's output then goes through a sigmoid).
@@ -136,7 +139,7 @@ class AutoEncoderTransformer(_BaseAE):
         n_components=2,
         *,
         hidden_layer_sizes=(128, 64),
-        activation="elu",
+        activation="tanh",
         loss="mse",
         standardize="auto",
         max_epochs=200,
