@@ -70,6 +70,28 @@ numpydoc_validation_exclude = {
 _XREF = re.compile(r":(?:ref|term|doc):`([^`<]*?)\s*(?:<[^`>]*>)?`")
 
 
+_TRAILING_UNDERSCORE = re.compile(r"(?<![`\w])([A-Za-z]\w*_)(?=[,)])")
+
+
+def _literal_fitted_names(app, what, name, obj, options, lines):
+    """Render fitted-attribute names in shape specs as literals.
+
+    numpydoc copies a type such as ``ndarray of shape (n_features_in_,)``
+    into reST as it is, where ``n_features_in_,`` reads as a reference to a
+    target ``n_features_in`` (an error). scikit-learn writes
+    ```n_features_in_``` by hand; this does it for every skae docstring,
+    outside existing ````literal```` spans.
+    """
+    module = getattr(obj, "__module__", "") or ""
+    if not module.startswith("skae"):
+        return
+    for i, line in enumerate(lines):
+        parts = line.split("``")
+        # Even-numbered parts are outside ``...`` literals.
+        parts[::2] = [_TRAILING_UNDERSCORE.sub(r"``\1``", p) for p in parts[::2]]
+        lines[i] = "``".join(parts)
+
+
 def _unlink_foreign_docstring(app, what, name, obj, options, lines):
     """Turn scikit-learn's cross-references into plain text.
 
@@ -86,6 +108,7 @@ def _unlink_foreign_docstring(app, what, name, obj, options, lines):
 
 def setup(app):
     app.connect("autodoc-process-docstring", _unlink_foreign_docstring)
+    app.connect("autodoc-process-docstring", _literal_fitted_names)
 
 
 # -- sphinx-gallery ----------------------------------------------------------

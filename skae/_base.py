@@ -311,7 +311,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, `n_features_in_`)
+        X_original : ndarray of shape (n_samples, n_features_in_)
             Reconstructions in the units of the training data.
         """
         check_is_fitted(self)

@@ -87,13 +87,13 @@ class AutoEncoderTransformer(_BaseAE):
         Number of epochs run.
     n_components_ : int
         Dimension of the code.
-    mean_ : ndarray of shape (`n_features_in_`,) or None
+    mean_ : ndarray of shape (n_features_in_,) or None
         Per-feature mean used for standardisation (None when off).
-    scale_ : ndarray of shape (`n_features_in_`,) or None
+    scale_ : ndarray of shape (n_features_in_,) or None
         Per-feature standard deviation used for standardisation.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when ``X`` has string column
         names.
 
