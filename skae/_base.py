@@ -225,6 +225,10 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             device=str(device),
             verbose=self.verbose,
         )
+        if not self.verbose:
+            # PrintLog formats its table every epoch even when it prints
+            # nothing; drop it when silent.
+            net.set_params(callbacks__print_log=None)
         # Subclasses draw training noise from this generator (seeded, on the
         # device); it is removed after fit because generators do not pickle.
         self._noise_generator = torch.Generator(device=device).manual_seed(
