@@ -134,13 +134,12 @@ fig.tight_layout()
 fig.savefig("pipeline_gridsearch.png", dpi=100)
 
 # %%
-# The two-layer encoder beats PCA clearly at four components: squeezed that
+# The two-layer encoder beats PCA at two and four components: squeezed that
 # hard, a nonlinear code keeps more of what separates the digits than the
-# best linear projection. With two components both are poor for a linear
-# classifier, and at eight PCA catches up and passes the autoencoder, at a
-# fraction of the cost: the autoencoder pays off where the code must be
-# small. The one-layer encoder is worse than the two-layer one at every
-# size, which is why the search is worth running. The best pipeline,
+# best linear projection. At eight components PCA catches up and passes the
+# autoencoder, at a fraction of the cost: the autoencoder pays off where the
+# code must be small. The one-layer encoder is worse than the two-layer one
+# at every size, which is what the search is for. The best pipeline,
 # refitted on the whole training set, is ``search.best_estimator_``: it
 # predicts, and its ``"ae"`` step transforms new digits, like any fitted
 # pipeline.
