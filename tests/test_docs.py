@@ -107,3 +107,45 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert len(commands) == 2, "README must give exactly two fresh-machine commands"
     assert len(test_commands) == 1
     assert test_commands[0] in ci
+
+
+# The papers each estimator's References must cite (issue 6), by author.
+REQUIRED_CITATIONS = {
+    "DenoisingAE": ["Vincent"],
+    "ContractiveAE": ["Rifai"],
+    "VAETransformer": ["Kingma", "Burda"],
+}
+ESTIMATORS = {
+    name: obj
+    for name, obj in PUBLIC_CLASSES.items()
+    if name.count(".") == 1 and hasattr(obj, "fit")
+}
+
+
+def _section(doc, title):
+    """Text of a numpydoc section of ``doc`` ('' when absent)."""
+    lines = doc.splitlines()
+    for i in range(len(lines) - 1):
+        if lines[i].strip() == title and set(lines[i + 1].strip()) == {"-"}:
+            body = []
+            for j in range(i + 2, len(lines)):
+                if j + 1 < len(lines) and set(lines[j + 1].strip() or "x") == {"-"}:
+                    break
+                body.append(lines[j])
+            return "\n".join(body)
+    return ""
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+def test_estimator_docstring_points_to_sklearn_and_papers(name):
+    """Check See Also names a scikit-learn estimator and References the papers."""
+    doc = inspect.getdoc(ESTIMATORS[name]) or ""
+    for title in ("Parameters", "Attributes", "See Also", "References", "Examples"):
+        assert _section(doc, title), f"{name} has no {title} section"
+    assert "sklearn." in _section(doc, "See Also"), (
+        f"{name}'s See Also names no scikit-learn estimator (PCA, Isomap, "
+        "TSNE, IsolationForest, GaussianMixture...)"
+    )
+    references = _section(doc, "References")
+    for author in REQUIRED_CITATIONS.get(name.rsplit(".", 1)[1], []):
+        assert author in references, f"{name}'s References do not cite {author}"
