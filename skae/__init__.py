@@ -1,7 +1,9 @@
 """skae: autoencoders as scikit-learn estimators, trained with skorch."""
 
 from .autoencoder import AutoEncoderTransformer
+from .contractive import ContractiveAE
+from .denoising import DenoisingAE
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["AutoEncoderTransformer", "__version__"]
+__all__ = ["AutoEncoderTransformer", "ContractiveAE", "DenoisingAE", "__version__"]

@@ -5,7 +5,8 @@ validation, fitted state, feature names, ``set_output``), reproducibility,
 the ``device`` parameter, internal standardisation and batched prediction,
 and trains its network through a skorch :class:`~skae._net._AENet`.
 A subclass supplies its network (``_build_module``) and its loss
-(``_batch_loss``), and may add input checks (``_check_input``) and a
+(``_batch_loss``), and may add input checks (``_check_input``), fitted
+attributes computed from the training data (``_fit_data_attributes``) and a
 per-sample score (``_sample_scores``).
 """
 
@@ -87,6 +88,11 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if getattr(self, "loss", None) == "bce":
             check_unit_interval(X, type(self).__name__, "loss='bce'")
 
+    def _fit_data_attributes(self, X):
+        """Set fitted attributes computed from the training data, before
+        training (``X`` validated, in its own units; ``mean_`` and ``scale_``
+        are already set, so ``self._scale(X)`` is what the network sees)."""
+
     def _use_standardize(self):
         """Whether to standardise features inside the estimator."""
         if self.standardize == "auto":
@@ -166,6 +172,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         else:
             self.mean_ = None
             self.scale_ = None
+        self._fit_data_attributes(X)
         Xs = _to_tensor(self._scale(X), device)
 
         rng = check_random_state(self.random_state)

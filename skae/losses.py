@@ -5,7 +5,11 @@ estimators average them over a batch. Keeping them free of modules and
 estimators lets the tests check each against an independent computation.
 """
 
+import torch
 import torch.nn.functional as F
+from torch import nn
+
+from .modules.mlp import ACTIVATIONS, MLPEncoder
 
 #: Reconstruction losses by name: squared error for real-valued data and
 #: cross-entropy (computed from logits, for stability) for data in [0, 1].
@@ -46,3 +50,265 @@ def reconstruction_error(output, x, loss="mse"):
             f"loss must be one of {RECONSTRUCTION_LOSSES}, got {loss!r}."
         )
     return per_feature.mean(dim=1)
+
+
+# ----------------------------------------------------------------------
+# Contractive penalties
+# ----------------------------------------------------------------------
+#: Ways of computing the analytic contractive penalty (see
+#: :func:`contractive_penalty`).
+JACOBIAN_METHODS = ("auto", "layerwise", "func")
+
+_ELEMENTWISE = tuple(ACTIVATIONS.values()) + (nn.Identity,)
+
+
+def _layer_stack(encoder):
+    """The encoder's layers when it is a chain of ``Linear`` layers and
+    elementwise activations (what the layerwise formula needs), else None."""
+    if isinstance(encoder, MLPEncoder):
+        encoder = encoder.layers
+    elif isinstance(encoder, nn.Linear):
+        encoder = nn.Sequential(encoder)
+    if not isinstance(encoder, nn.Sequential) or len(encoder) == 0:
+        return None
+    layers = list(encoder)
+    if not all(isinstance(m, (nn.Linear, *_ELEMENTWISE)) for m in layers):
+        return None
+    return layers
+
+
+def _value_and_derivative(activation, a):
+    """``s(a)`` and ``s'(a)`` for an elementwise activation module ``s``.
+
+    Closed forms (written with ``s(a)`` where possible) for the activations
+    of :data:`~skae.modules.ACTIVATIONS`; any other goes through forward-mode
+    AD, a ``jvp`` with a tangent of ones, which is slower.
+    """
+    out = activation(a)
+    if isinstance(activation, nn.ReLU):
+        return out, (a > 0).to(a.dtype)
+    if isinstance(activation, nn.Tanh):
+        return out, 1 - out.pow(2)
+    if isinstance(activation, nn.Sigmoid):
+        return out, out * (1 - out)
+    if isinstance(activation, nn.ELU):
+        # alpha * (exp(a) - 1) below 0, whose derivative is out + alpha.
+        return out, torch.where(a > 0, torch.ones_like(a), out + activation.alpha)
+    if isinstance(activation, nn.LeakyReLU):
+        slope = torch.full_like(a, activation.negative_slope)
+        return out, torch.where(a > 0, torch.ones_like(a), slope)
+    if isinstance(activation, nn.GELU) and activation.approximate == "none":
+        # a * Phi(a): Phi(a) + a * phi(a).
+        normal = torch.distributions.Normal(torch.zeros((), dtype=a.dtype, device=a.device), 1.0)
+        return out, normal.cdf(a) + a * normal.log_prob(a).exp()
+    if isinstance(activation, nn.Identity):
+        return out, torch.ones_like(a)
+    return torch.func.jvp(activation, (a,), (torch.ones_like(a),))
+
+
+def _layerwise_code_and_penalty(layers, x):
+    """Code and ``||J||_F^2`` of a chain of Linear layers and activations.
+
+    The Jacobian of ``W_L s(... s(W_1 x + b_1) ...)`` is ``W_L D_{L-1} ...
+    D_1 W_1`` with ``D_l = diag(s'(a_l))``. The product is accumulated from
+    the code side, so that each sample carries a matrix of only
+    ``n_components`` rows, and the widest factor, the first layer, enters
+    through its Gram matrix ``G = W_1 W_1^T`` (computed once per batch),
+    ``||M W_1||_F^2 = sum((M G) * M)``, when that is cheaper than ``M W_1``.
+    For a one-layer encoder ``s(W x + b)`` this is the closed form of
+    Rifai et al.,
+    ``sum_j s'(a_j)^2 ||W_j||^2``.
+    """
+    # Forward pass, recording the derivative of each activation at its
+    # pre-activation (differentiably: the penalty is backpropagated).
+    derivatives = []
+    h = x
+    for layer in layers:
+        if isinstance(layer, nn.Linear):
+            h = layer(h)
+            derivatives.append(None)
+        else:
+            h, d = _value_and_derivative(layer, h)
+            derivatives.append(d)
+    code = h
+
+    # Backward accumulation of the Jacobian's rows. ``state`` is None for
+    # the identity, a (n, m) tensor for a diagonal, a (n, k, m) tensor for a
+    # full matrix.
+    n = x.shape[0]
+    state = None
+    for i in range(len(layers) - 1, -1, -1):
+        layer, d = layers[i], derivatives[i]
+        if d is not None:
+            if state is None:
+                state = d
+            elif state.dim() == 2:
+                state = state * d
+            else:
+                state = state * d.unsqueeze(1)
+            continue
+        W = layer.weight
+        if i == 0:
+            # Last factor: the squared norm directly, without forming the
+            # (n, k, n_features) Jacobian.
+            if state is None:
+                return code, W.pow(2).sum().expand(n)
+            if state.dim() == 2:
+                return code, state.pow(2) @ W.pow(2).sum(dim=1)
+            # Through the Gram matrix when that takes fewer products.
+            n_rows = state.shape[0] * state.shape[1]
+            n_out, n_in = W.shape
+            if n_out * n_in + n_rows * n_out < n_rows * n_in:
+                return code, ((state @ (W @ W.T)) * state).sum(dim=(1, 2))
+            return code, (state @ W).pow(2).sum(dim=(1, 2))
+        if state is None:
+            state = W.expand(n, *W.shape)
+        elif state.dim() == 2:
+            state = state.unsqueeze(2) * W
+        else:
+            state = state @ W
+    # The chain starts with an activation: the state is the whole Jacobian
+    # (diagonal when there is no Linear layer at all).
+    return code, state.pow(2).flatten(start_dim=1).sum(dim=1)
+
+
+def _func_code_and_penalty(encoder, x):
+    """Code and ``||J||_F^2`` of any encoder, by ``vmap(jacrev(...))``."""
+
+    def h(xi):
+        code = encoder(xi.unsqueeze(0)).squeeze(0)
+        return code, code
+
+    jac, code = torch.func.vmap(torch.func.jacrev(h, has_aux=True))(x)
+    return code, jac.pow(2).flatten(start_dim=1).sum(dim=1)
+
+
+def code_and_contractive_penalty(encoder, x, method="auto"):
+    """The code ``h(x)`` and the per-sample ``||J_h(x)||_F^2``, in one pass.
+
+    Same as :func:`contractive_penalty`, also returning the code so that a
+    caller need not run the encoder twice.
+
+    Returns
+    -------
+    code : Tensor of shape (n_samples, n_components)
+    penalty : Tensor of shape (n_samples,)
+    """
+    if method not in JACOBIAN_METHODS:
+        raise ValueError(f"method must be one of {JACOBIAN_METHODS}, got {method!r}.")
+    layers = _layer_stack(encoder) if method != "func" else None
+    if layers is not None:
+        return _layerwise_code_and_penalty(layers, x)
+    if method == "layerwise":
+        raise ValueError(
+            "method='layerwise' needs an encoder made of nn.Linear layers and "
+            f"elementwise activations ({', '.join(ACTIVATIONS)}), got "
+            f"{type(encoder).__name__}; use method='func'."
+        )
+    return _func_code_and_penalty(encoder, x)
+
+
+def contractive_penalty(encoder, x, method="auto"):
+    """Squared Frobenius norm of the encoder's Jacobian at each sample.
+
+    ``||J_h(x)||_F^2 = sum_ij (dh_j / dx_i)^2``, the penalty of the
+    contractive autoencoder [1]_, computed exactly and differentiably (the
+    training loss backpropagates through it).
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        Maps a batch ``(n_samples, n_features)`` to codes
+        ``(n_samples, n_components)``, each sample independently.
+    x : Tensor of shape (n_samples, n_features)
+        Where to evaluate the Jacobian.
+    method : {"auto", "layerwise", "func"}, default="auto"
+        ``"layerwise"``: closed form for a chain of ``nn.Linear`` layers and
+        elementwise activations (an :class:`~skae.modules.MLPEncoder` or an
+        ``nn.Sequential``), of any depth: the Jacobian ``W_L D_{L-1} ...
+        D_1 W_1`` is accumulated from the code side, the first layer
+        entering through its Gram matrix; for one layer it is Rifai et
+        al.'s ``sum_j s'(a_j)^2 ||W_j||^2``. ``"func"``: any encoder, by
+        ``torch.func.vmap(torch.func.jacrev(encoder))``, which forms the
+        full ``(n_samples, n_components, n_features)`` Jacobian.
+        ``"auto"``: ``"layerwise"`` when the encoder allows it (it is the
+        faster, see ``benchmarks/regularized.py``), else ``"func"``.
+
+    Returns
+    -------
+    Tensor of shape (n_samples,)
+
+    See Also
+    --------
+    stochastic_contractive_penalty : Its finite-noise counterpart.
+
+    References
+    ----------
+    .. [1] S. Rifai, P. Vincent, X. Muller, X. Glorot and Y. Bengio,
+       "Contractive auto-encoders: explicit invariance during feature
+       extraction", ICML 2011.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.losses import contractive_penalty
+    >>> encoder = torch.nn.Linear(3, 2)
+    >>> contractive_penalty(encoder, torch.zeros(4, 3)).shape
+    torch.Size([4])
+    """
+    return code_and_contractive_penalty(encoder, x, method)[1]
+
+
+def stochastic_contractive_penalty(
+    encoder, x, noise_level, n_noise_samples=1, generator=None, code=None
+):
+    """Per-sample ``E ||h(x) - h(x + eps)||^2``, ``eps ~ N(0, noise_level^2 I)``.
+
+    The penalty of the stochastic (higher-order) contractive autoencoder
+    [1]_, estimated by the mean over ``n_noise_samples`` draws. By a
+    first-order Taylor expansion, ``h(x + eps) - h(x) ~ J eps`` and
+    ``E ||J eps||^2 = noise_level^2 ||J||_F^2``: for small noise it is
+    ``noise_level^2`` times :func:`contractive_penalty`, and for larger
+    noise it also penalises the curvature of ``h``.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        Maps ``(n_samples, n_features)`` to ``(n_samples, n_components)``.
+    x : Tensor of shape (n_samples, n_features)
+        Clean batch.
+    noise_level : float
+        Standard deviation of ``eps``, in the units of ``x``.
+    n_noise_samples : int, default=1
+        Number of draws of ``eps`` per sample.
+    generator : torch.Generator, default=None
+        Source of the noise (on ``x``'s device).
+    code : Tensor of shape (n_samples, n_components), default=None
+        ``encoder(x)`` if already computed.
+
+    Returns
+    -------
+    Tensor of shape (n_samples,)
+
+    References
+    ----------
+    .. [1] S. Rifai, G. Mesnil, P. Vincent, X. Muller, Y. Bengio,
+       Y. Dauphin and X. Glorot, "Higher order contractive auto-encoder",
+       ECML PKDD 2011.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.losses import stochastic_contractive_penalty
+    >>> g = torch.Generator().manual_seed(0)
+    >>> encoder = torch.nn.Linear(3, 2)
+    >>> stochastic_contractive_penalty(encoder, torch.zeros(4, 3), 0.1, 5, g).shape
+    torch.Size([4])
+    """
+    if code is None:
+        code = encoder(x)
+    n = x.shape[0]
+    x_rep = x.repeat(n_noise_samples, 1)
+    eps = torch.randn(x_rep.shape, generator=generator, dtype=x.dtype, device=x.device)
+    diff = encoder(x_rep + noise_level * eps) - code.repeat(n_noise_samples, 1)
+    return diff.pow(2).sum(dim=1).view(n_noise_samples, n).mean(dim=0)

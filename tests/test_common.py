@@ -2,12 +2,22 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import AutoEncoderTransformer
+from skae import AutoEncoderTransformer, ContractiveAE, DenoisingAE
 
 # Small settings keep each check fast; n_components=1 fits the 1- and
 # 2-feature data some checks use.
 ESTIMATORS = [
     AutoEncoderTransformer(n_components=1, hidden_layer_sizes=(8,), max_epochs=3, random_state=0),
+    DenoisingAE(n_components=1, hidden_layer_sizes=(8,), max_epochs=3, random_state=0),
+    DenoisingAE(
+        n_components=1, hidden_layer_sizes=(8,), noise="salt_and_pepper",
+        n_noise_samples=2, max_epochs=3, random_state=0,
+    ),
+    ContractiveAE(n_components=1, hidden_layer_sizes=(8,), max_epochs=3, random_state=0),
+    ContractiveAE(
+        n_components=1, hidden_layer_sizes=(8,), penalty="stochastic",
+        max_epochs=3, random_state=0,
+    ),
 ]
 
 

@@ -5,5 +5,6 @@ skorch, and can be used (or swapped) on their own.
 """
 
 from .mlp import ACTIVATIONS, AutoEncoder, MLPDecoder, MLPEncoder
+from .tied import TiedDecoder
 
-__all__ = ["ACTIVATIONS", "AutoEncoder", "MLPDecoder", "MLPEncoder"]
+__all__ = ["ACTIVATIONS", "AutoEncoder", "MLPDecoder", "MLPEncoder", "TiedDecoder"]

@@ -1,0 +1,183 @@
+"""Corruption processes ``q(x~ | x)`` as pure functions of tensors.
+
+Each function takes a batch ``X``, a noise level and a
+:class:`torch.Generator`, and returns a corrupted copy (``X`` itself is
+never modified). They know nothing of estimators, so that the tests can
+check each process on its own, and users can call them directly.
+:class:`skae.DenoisingAE` draws its training corruption from them.
+"""
+
+from numbers import Real
+
+import torch
+
+#: Corruptions whose level is a probability (of a feature being corrupted).
+_PROBABILITY_NOISES = ("masking", "salt_and_pepper")
+
+
+def check_noise_level(noise, level, caller_name="noise"):
+    """Raise a ``ValueError`` unless ``level`` suits the corruption ``noise``.
+
+    Gaussian noise takes a standard deviation (``level >= 0``); masking and
+    salt-and-pepper take the probability that a feature is corrupted,
+    ``0 <= level < 1`` (at 1 nothing of the input would be left).
+
+    Parameters
+    ----------
+    noise : str
+        Name of the corruption, a key of :data:`NOISES`.
+    level : float
+        The noise level to check.
+    caller_name : str, default="noise"
+        Used in error messages.
+
+    Examples
+    --------
+    >>> from skae.noise import check_noise_level
+    >>> check_noise_level("masking", 1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: noise: noise_level is the probability that a feature is corrupted and must be in [0, 1) for noise='masking', got 1.0.
+    """
+    if not isinstance(level, Real) or isinstance(level, bool):
+        raise ValueError(
+            f"{caller_name}: noise_level must be a real number, got {level!r}."
+        )
+    if noise in _PROBABILITY_NOISES:
+        if not 0 <= level < 1:
+            raise ValueError(
+                f"{caller_name}: noise_level is the probability that a feature "
+                f"is corrupted and must be in [0, 1) for noise={noise!r}, got "
+                f"{level}."
+            )
+    elif not level >= 0:
+        raise ValueError(
+            f"{caller_name}: noise_level is a standard deviation and must be "
+            f">= 0 for noise={noise!r}, got {level}."
+        )
+
+
+def _uniform(X, generator):
+    return torch.rand(X.shape, generator=generator, dtype=X.dtype, device=X.device)
+
+
+def gaussian_noise(X, level, generator=None):
+    """Additive isotropic Gaussian noise: ``X + eps``, ``eps ~ N(0, level**2 I)``.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n_samples, n_features)
+        Clean batch.
+    level : float
+        Standard deviation of the noise, in the units of ``X``.
+    generator : torch.Generator, default=None
+        Source of randomness (on ``X``'s device); None uses torch's global
+        generator.
+
+    Returns
+    -------
+    Tensor of the shape, dtype and device of ``X``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.noise import gaussian_noise
+    >>> g = torch.Generator().manual_seed(0)
+    >>> gaussian_noise(torch.zeros(4, 3), 0.1, g).shape
+    torch.Size([4, 3])
+    """
+    check_noise_level("gaussian", level)
+    eps = torch.randn(X.shape, generator=generator, dtype=X.dtype, device=X.device)
+    return X + level * eps
+
+
+def masking_noise(X, level, generator=None):
+    """Zero-masking noise: each value set to 0 with probability ``level``.
+
+    The corruption of the denoising autoencoder of Vincent et al. [1]_:
+    independently for every sample and feature.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n_samples, n_features)
+        Clean batch.
+    level : float in [0, 1)
+        Probability that a value is masked.
+    generator : torch.Generator, default=None
+        Source of randomness (on ``X``'s device).
+
+    Returns
+    -------
+    Tensor of the shape, dtype and device of ``X``
+
+    References
+    ----------
+    .. [1] P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol,
+       "Extracting and composing robust features with denoising
+       autoencoders", ICML 2008.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.noise import masking_noise
+    >>> g = torch.Generator().manual_seed(0)
+    >>> masking_noise(torch.ones(4, 3), 0.5, g).shape
+    torch.Size([4, 3])
+    """
+    check_noise_level("masking", level)
+    return X.masked_fill(_uniform(X, generator) < level, 0.0)
+
+
+def salt_and_pepper_noise(X, level, generator=None, *, low=None, high=None):
+    """Salt-and-pepper noise: values replaced by their feature's extremes.
+
+    Each value is, with probability ``level``, replaced by its feature's
+    minimum or maximum (each with probability ``level / 2``), and kept
+    otherwise [1]_.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n_samples, n_features)
+        Clean batch.
+    level : float in [0, 1)
+        Probability that a value is replaced.
+    generator : torch.Generator, default=None
+        Source of randomness (on ``X``'s device).
+    low, high : array-like of shape (n_features,), default=None
+        Per-feature "pepper" and "salt" values, typically the minimum and
+        maximum of each feature over the training data. None uses the
+        minimum or maximum of each column of ``X`` itself.
+
+    Returns
+    -------
+    Tensor of the shape, dtype and device of ``X``
+
+    References
+    ----------
+    .. [1] P. Vincent, H. Larochelle, I. Lajoie, Y. Bengio and
+       P.-A. Manzagol, "Stacked denoising autoencoders", JMLR 11, 2010.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.noise import salt_and_pepper_noise
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.rand(4, 3, generator=g)
+    >>> salt_and_pepper_noise(X, 0.5, g, low=torch.zeros(3), high=torch.ones(3)).shape
+    torch.Size([4, 3])
+    """
+    check_noise_level("salt_and_pepper", level)
+    low = X.amin(dim=0) if low is None else torch.as_tensor(low, dtype=X.dtype, device=X.device)
+    high = X.amax(dim=0) if high is None else torch.as_tensor(high, dtype=X.dtype, device=X.device)
+    # One uniform draw decides both whether and how a value is replaced:
+    # [0, level/2) -> low, [level/2, level) -> high, the rest -> kept.
+    u = _uniform(X, generator)
+    return torch.where(u < level / 2, low, torch.where(u < level, high, X))
+
+
+#: The built-in corruptions, by the name :class:`skae.DenoisingAE` takes.
+NOISES = {
+    "gaussian": gaussian_noise,
+    "masking": masking_noise,
+    "salt_and_pepper": salt_and_pepper_noise,
+}
