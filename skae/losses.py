@@ -189,6 +189,16 @@ def code_and_contractive_penalty(encoder, x, method="auto"):
     Same as :func:`contractive_penalty`, also returning the code so that a
     caller need not run the encoder twice.
 
+    Parameters
+    ----------
+    encoder : nn.Module
+        Maps a batch ``(n_samples, n_features)`` to codes
+        ``(n_samples, n_components)``, each sample independently.
+    x : Tensor of shape (n_samples, n_features)
+        Where to evaluate the code and the Jacobian.
+    method : {"auto", "layerwise", "func"}, default="auto"
+        How the Jacobian is computed, see :func:`contractive_penalty`.
+
     Returns
     -------
     code : Tensor of shape (n_samples, n_components)
