@@ -13,6 +13,8 @@ from pathlib import Path
 
 # Document the source tree next to this folder, not an installed copy.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# ... and this folder, for _gallery_order.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import skae  # noqa: E402
 
@@ -123,7 +125,7 @@ sphinx_gallery_conf = {
     "reference_url": {"skae": None},
     "remove_config_comments": True,
     "abort_on_example_error": True,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "_gallery_order.example_order",
 }
 
 # -- HTML --------------------------------------------------------------------
