@@ -3,7 +3,14 @@
 from .autoencoder import AutoEncoderTransformer
 from .contractive import ContractiveAE
 from .denoising import DenoisingAE
+from .vae import VAETransformer
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["AutoEncoderTransformer", "ContractiveAE", "DenoisingAE", "__version__"]
+__all__ = [
+    "AutoEncoderTransformer",
+    "ContractiveAE",
+    "DenoisingAE",
+    "VAETransformer",
+    "__version__",
+]

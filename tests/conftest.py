@@ -29,3 +29,13 @@ def blobs():
     latent = rng.normal(size=(120, 2))
     mixing = rng.normal(size=(2, 10))
     return np.tanh(latent @ mixing) + 0.05 * rng.normal(size=(120, 10))
+
+
+@pytest.fixture
+def seeded_torch_rng():
+    """Seed torch's global RNG inside a fork, for tests that (or whose
+    modules' weight initialisation) draw from it: they neither depend on
+    nor leak its state."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        yield

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import AutoEncoderTransformer, ContractiveAE, DenoisingAE
+from skae import AutoEncoderTransformer, ContractiveAE, DenoisingAE, VAETransformer
 
 # Small settings keep each check fast; n_components=1 fits the 1- and
 # 2-feature data some checks use.
@@ -17,6 +17,9 @@ ESTIMATORS = [
     ContractiveAE(
         n_components=1, hidden_layer_sizes=(8,), penalty="stochastic",
         max_epochs=3, random_state=0,
+    ),
+    VAETransformer(
+        n_components=1, hidden_layer_sizes=(8,), max_epochs=3, n_importance_samples=10, random_state=0
     ),
 ]
 
