@@ -126,6 +126,9 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "abort_on_example_error": True,
     "within_subsection_order": "_gallery_order.example_order",
+    # Show rich (HTML) reprs of a cell's last value, such as DataFrames, but
+    # not "<Figure size 640x690 with 64 Axes>" lines between the prose.
+    "capture_repr": ("_repr_html_",),
 }
 
 # -- HTML --------------------------------------------------------------------
