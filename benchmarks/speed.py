@@ -7,7 +7,7 @@ script prints the fastest fit seconds of each and the ratio skae/bare.
 
 Usage::
 
-    python benchmarks/speed.py ../shared/data [--epochs 20] [--repeats 3]
+    python benchmarks/speed.py ../shared/data [--epochs 20] [--repeats 3] [--threads 1]
 
 The data folder must hold ``mnist/t10k-images-idx3-ubyte.gz``; digits comes
 with scikit-learn.
@@ -81,7 +81,11 @@ def main():
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-sizes", default="128,32")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch intra-op threads (default: torch's choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     datasets = {
         "digits": load_digits().data.astype(np.float32),

@@ -3,11 +3,13 @@
 from .autoencoder import AutoEncoderTransformer
 from .contractive import ContractiveAE
 from .denoising import DenoisingAE
+from .outlier import AEOutlierDetector
 from .vae import VAETransformer
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AEOutlierDetector",
     "AutoEncoderTransformer",
     "ContractiveAE",
     "DenoisingAE",

@@ -6,8 +6,9 @@ the ``device`` parameter, internal standardisation and batched prediction,
 and trains its network through a skorch :class:`~skae._net._AENet`.
 A subclass supplies its network (``_build_module``) and its loss
 (``_batch_loss``), and may add input checks (``_check_input``), fitted
-attributes computed from the training data (``_fit_data_attributes``) and a
-per-sample score (``_sample_scores``).
+attributes computed from the training data (``_fit_data_attributes``), a
+per-sample score (``_sample_scores``) and its per-feature breakdown
+(``_feature_errors``).
 """
 
 import copy
@@ -27,7 +28,7 @@ from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 
 from ._net import _AENet, _BatchIterator, _CheckFiniteLoss, _TensorDataset, _to_tensor
-from .losses import reconstruction_error
+from .losses import feature_reconstruction_error, reconstruction_error
 from .modules.mlp import ACTIVATIONS, mlp_autoencoder
 from .utils.validation import (
     Interval,
@@ -122,6 +123,16 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _sample_scores(self, module, X):
         """Per-sample score, higher is better: minus the reconstruction error."""
         return -reconstruction_error(module(X), X, self.loss)
+
+    def _feature_errors(self, module, X):
+        """Per-sample, per-feature reconstruction error (higher is worse).
+
+        Used by :class:`skae.AEOutlierDetector` to show which features make a
+        sample abnormal. The default is the reconstruction loss of each
+        feature; estimators whose ``forward`` is not the decoder's raw output
+        of ``x`` override it.
+        """
+        return feature_reconstruction_error(module(X), X, self.loss)
 
     # ------------------------------------------------------------------
     # Fitting

@@ -36,6 +36,10 @@ def reconstruction_error(output, x, loss="mse"):
     -------
     Tensor of shape (n_samples,)
 
+    See Also
+    --------
+    feature_reconstruction_error : The same error, feature by feature.
+
     Examples
     --------
     >>> import torch
@@ -43,15 +47,33 @@ def reconstruction_error(output, x, loss="mse"):
     >>> reconstruction_error(torch.zeros(2, 3), torch.ones(2, 3))
     tensor([1., 1.])
     """
+    return feature_reconstruction_error(output, x, loss).mean(dim=1)
+
+
+def feature_reconstruction_error(output, x, loss="mse"):
+    """Reconstruction error of each feature of each sample.
+
+    Parameters are those of :func:`reconstruction_error`, whose value is the
+    mean of this one over features.
+
+    Returns
+    -------
+    Tensor of shape (n_samples, n_features)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.losses import feature_reconstruction_error
+    >>> feature_reconstruction_error(torch.zeros(1, 2), torch.tensor([[1.0, 2.0]]))
+    tensor([[1., 4.]])
+    """
     if loss == "mse":
-        per_feature = (output - x) ** 2
-    elif loss == "bce":
-        per_feature = F.binary_cross_entropy_with_logits(output, x, reduction="none")
-    else:
-        raise ValueError(
-            f"loss must be one of {RECONSTRUCTION_LOSSES}, got {loss!r}."
-        )
-    return per_feature.mean(dim=1)
+        return (output - x) ** 2
+    if loss == "bce":
+        return F.binary_cross_entropy_with_logits(output, x, reduction="none")
+    raise ValueError(
+        f"loss must be one of {RECONSTRUCTION_LOSSES}, got {loss!r}."
+    )
 
 
 # ----------------------------------------------------------------------

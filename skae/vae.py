@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import _BaseAE
 from .losses import (
     elbo,
+    feature_reconstruction_error,
     gaussian_kl,
     gaussian_log_likelihood,
     importance_weighted_log_likelihood,
@@ -349,6 +350,13 @@ class VAETransformer(_BaseAE):
 
     def _sample_scores(self, module, X):
         return self._monte_carlo_terms(module, X)[0]
+
+    def _feature_errors(self, module, X):
+        # forward draws a code; the per-feature breakdown (used by
+        # AEOutlierDetector.feature_errors) rebuilds from the posterior mean.
+        raw = module.decoder(module.encode(X))
+        loss = "bce" if self.likelihood == "bernoulli" else "mse"
+        return feature_reconstruction_error(raw, X, loss)
 
     # ------------------------------------------------------------------
     # Fitting

@@ -2,7 +2,13 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import AutoEncoderTransformer, ContractiveAE, DenoisingAE, VAETransformer
+from skae import (
+    AEOutlierDetector,
+    AutoEncoderTransformer,
+    ContractiveAE,
+    DenoisingAE,
+    VAETransformer,
+)
 
 # Small settings keep each check fast; n_components=1 fits the 1- and
 # 2-feature data some checks use.
@@ -20,6 +26,10 @@ ESTIMATORS = [
     ),
     VAETransformer(
         n_components=1, hidden_layer_sizes=(8,), max_epochs=3, n_importance_samples=10, random_state=0
+    ),
+    AEOutlierDetector(
+        AutoEncoderTransformer(n_components=1, hidden_layer_sizes=(8,), max_epochs=3),
+        random_state=0,
     ),
 ]
 

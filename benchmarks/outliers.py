@@ -1,0 +1,310 @@
+"""Unsupervised anomaly detection on ADBench: AEOutlierDetector against baselines.
+
+Protocol of ADBench's unsupervised setting [1]: for each dataset and seed, a
+stratified 70/30 split; every method is fitted on the unlabeled, contaminated
+training part with its default parameters and ranks the test part by its
+anomaly score; ROC-AUC and average precision are computed on the test part
+(y = 1 marks an anomaly).
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/outliers.py /path/to/adbench \\
+        [--datasets cardio,thyroid] [--methods AE,IForest] [--seeds 0,1,2] \\
+        [--max-rows 50000] [--out results.csv]
+
+Prints one CSV row per (dataset, method, seed) as soon as it is computed (and
+appends it to ``--out``, from which an interrupted run resumes), then a
+summary per method over the datasets that every method finished: mean
+ROC-AUC, mean average precision, mean rank of the ROC-AUC (1 is best) and
+total fit seconds. ``--summarize FILE`` prints the summary of a finished CSV.
+
+PyOD is needed for the PyOD methods (``pip install skae[benchmarks]``); it
+is never imported by skae itself. The rows of the run quoted in
+AEOutlierDetector's docstring are in ``benchmarks/results/`` (summary:
+``--summarize benchmarks/results/adbench.csv,benchmarks/results/adbench_skae.csv``).
+
+[1] S. Han et al., "ADBench: Anomaly Detection Benchmark", NeurIPS 2022.
+"""
+
+import argparse
+import csv
+import math
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import skae  # noqa: F401
+except ImportError:  # run from a source checkout without installing skae
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+FIELDS = [
+    "dataset", "method", "seed", "n_train", "n_features",
+    "roc_auc", "average_precision", "fit_s", "score_s",
+]
+
+
+# ----------------------------------------------------------------------
+# Methods: make(n_features, seed) -> (fit(X), anomaly_score(X)), where a
+# higher anomaly score means more abnormal (sklearn's -score_samples).
+# ----------------------------------------------------------------------
+def _sklearn_method(factory):
+    def make(n_features, seed):
+        est = factory(n_features, seed)
+        return est.fit, lambda X: -est.score_samples(X)
+
+    return make
+
+
+def _skae_estimator(name):
+    """AEOutlierDetector around skae estimator ``name`` (None: the default)."""
+
+    def factory(n_features, seed):
+        import skae
+
+        if name is None:
+            return skae.AEOutlierDetector(random_state=seed)
+        # The other skae autoencoders get the default's tabular sizing, so
+        # that the comparison is of the estimators, not of their sizes.
+        from skae.outlier import _default_params
+
+        est = getattr(skae, name)(**_default_params(n_features))
+        return skae.AEOutlierDetector(est, random_state=seed)
+
+    return factory
+
+
+def _iforest(n_features, seed):
+    from sklearn.ensemble import IsolationForest
+
+    return IsolationForest(random_state=seed)
+
+
+def _lof(n_features, seed):
+    from sklearn.neighbors import LocalOutlierFactor
+
+    return LocalOutlierFactor(novelty=True)
+
+
+def _pyod_method(cls_name):
+    def make(n_features, seed):
+        if cls_name == "AutoEncoder":
+            from pyod.models.auto_encoder import AutoEncoder as cls
+        else:
+            from pyod.models.vae import VAE as cls
+        est = cls(random_state=seed, verbose=0)
+        # PyOD's decision_function is already "higher is more abnormal".
+        return est.fit, est.decision_function
+
+    return make
+
+
+METHODS = {
+    "AE": _sklearn_method(_skae_estimator(None)),
+    "DAE": _sklearn_method(_skae_estimator("DenoisingAE")),
+    "CAE": _sklearn_method(_skae_estimator("ContractiveAE")),
+    "VAE": _sklearn_method(_skae_estimator("VAETransformer")),
+    "IForest": _sklearn_method(_iforest),
+    "LOF": _sklearn_method(_lof),
+    "PyOD-AE": _pyod_method("AutoEncoder"),
+    "PyOD-VAE": _pyod_method("VAE"),
+}
+
+
+def available_methods():
+    """Methods whose libraries are importable here (skae's estimators may
+    not all exist yet; PyOD is optional)."""
+    import skae
+
+    out = []
+    for name in METHODS:
+        if name in ("DAE", "CAE", "VAE"):
+            cls = {"DAE": "DenoisingAE", "CAE": "ContractiveAE", "VAE": "VAETransformer"}
+            if not hasattr(skae, cls[name]):
+                continue
+        if name.startswith("PyOD"):
+            try:
+                import pyod  # noqa: F401
+            except ImportError:
+                continue
+        out.append(name)
+    return out
+
+
+# ----------------------------------------------------------------------
+def list_datasets(data_dir, max_rows):
+    """ADBench ``.npz`` files with at most ``max_rows`` rows, smallest first."""
+    out = []
+    for path in sorted(Path(data_dir).glob("*.npz")):
+        with np.load(path, allow_pickle=False) as d:
+            n = d["y"].shape[0]
+        if n <= max_rows:
+            out.append((n, dataset_name(path), path))
+    return [(name, path) for n, name, path in sorted(out)]
+
+
+def dataset_name(path):
+    # "6_cardio.npz" -> "cardio"
+    return Path(path).stem.split("_", 1)[-1]
+
+
+def load(path):
+    with np.load(path, allow_pickle=False) as d:
+        return d["X"].astype(np.float64), d["y"].astype(int).ravel()
+
+
+def split(X, y, seed):
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
+
+
+def run_one(make, X_train, X_test, y_test, seed):
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    fit, anomaly_score = make(X_train.shape[1], seed)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit(X_train)
+    t1 = time.perf_counter()
+    s = np.asarray(anomaly_score(X_test), dtype=np.float64)
+    t2 = time.perf_counter()
+    if not np.all(np.isfinite(s)):
+        raise ValueError("non-finite anomaly scores")
+    return roc_auc_score(y_test, s), average_precision_score(y_test, s), t1 - t0, t2 - t1
+
+
+# ----------------------------------------------------------------------
+def summarize(rows, methods=None, out=sys.stdout):
+    """Print per-method means over datasets where every method ran all seeds."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows).drop_duplicates(["dataset", "method", "seed"], keep="last")
+    # a header line written by a second run appending to the same file
+    df = df[df["dataset"] != "dataset"]
+    for col in ("roc_auc", "average_precision", "fit_s", "score_s"):
+        df[col] = df[col].astype(float)
+    if methods is None:
+        methods = list(dict.fromkeys(df["method"]))
+    df = df[df["method"].isin(methods)]
+    n_seeds = df.groupby(["dataset", "method"])["seed"].nunique()
+    full = n_seeds.unstack("method").reindex(columns=methods)
+    seeds_all = full.max().max()
+    ok = full.index[(full == seeds_all).all(axis=1)]
+    df = df[df["dataset"].isin(ok)]
+    if df.empty:
+        print("no dataset finished by every method", file=out)
+        return None
+    per = df.groupby(["dataset", "method"]).agg(
+        roc_auc=("roc_auc", "mean"),
+        average_precision=("average_precision", "mean"),
+        fit_s=("fit_s", "sum"),
+    )
+    auc = per["roc_auc"].unstack("method")[methods]
+    ranks = auc.rank(axis=1, ascending=False)
+    table = pd.DataFrame(
+        {
+            "mean_roc_auc": auc.mean(),
+            "mean_ap": per["average_precision"].unstack("method")[methods].mean(),
+            "mean_rank": ranks.mean(),
+            "total_fit_s": per["fit_s"].unstack("method")[methods].sum(),
+        }
+    ).sort_values("mean_roc_auc", ascending=False)
+    print(
+        f"\nSummary over {len(ok)} datasets x {int(seeds_all)} seeds: "
+        + ", ".join(sorted(ok)),
+        file=out,
+    )
+    print(table.to_string(float_format=lambda v: f"{v:.4f}"), file=out)
+    print("\nROC-AUC per dataset (mean over seeds):", file=out)
+    print(auc.to_string(float_format=lambda v: f"{v:.3f}"), file=out)
+    return table
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("data_dir", nargs="?", help="folder of ADBench .npz files")
+    parser.add_argument("--datasets", help="comma-separated names (e.g. cardio,thyroid)")
+    parser.add_argument("--methods", help="comma-separated, from: " + ", ".join(METHODS))
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--max-rows", type=int, default=50_000)
+    parser.add_argument("--out", help="CSV file to append rows to and resume from")
+    parser.add_argument(
+        "--summarize", help="only print the summary of these CSV files (comma-separated; "
+        "a later row for the same dataset, method and seed wins)"
+    )
+    args = parser.parse_args(argv)
+
+    methods = args.methods.split(",") if args.methods else available_methods()
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        parser.error(f"unknown methods {sorted(unknown)}; choose from {list(METHODS)}")
+    if args.summarize:
+        rows = []
+        for path in args.summarize.split(","):
+            with open(path) as f:
+                rows += list(csv.DictReader(f))
+        summarize(rows, methods if args.methods else None)
+        return
+    if args.data_dir is None:
+        parser.error("data_dir is required")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    datasets = list_datasets(args.data_dir, args.max_rows)
+    if args.datasets:
+        wanted = args.datasets.split(",")
+        missing = set(wanted) - {name for name, _ in datasets}
+        if missing:
+            parser.error(f"datasets not found (or over --max-rows): {sorted(missing)}")
+        datasets = [(n, p) for n, p in datasets if n in wanted]
+
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+
+    done, rows = set(), []
+    if args.out and os.path.exists(args.out):
+        with open(args.out) as f:
+            for row in csv.DictReader(f):
+                if row["dataset"] == "dataset":  # header of a concurrent run
+                    continue
+                rows.append(row)
+                done.add((row["dataset"], row["method"], int(row["seed"])))
+    sink = open(args.out, "a", newline="") if args.out else None
+    if sink is not None and sink.tell() == 0:
+        csv.writer(sink).writerow(FIELDS)
+    writer = csv.writer(sys.stdout)
+    writer.writerow(FIELDS)
+    for name, path in datasets:
+        X, y = load(path)
+        for seed in seeds:
+            X_train, X_test, _, y_test = split(X, y, seed)
+            for method in methods:
+                if (name, method, seed) in done:
+                    continue
+                try:
+                    auc, ap, fit_s, score_s = run_one(
+                        METHODS[method], X_train, X_test, y_test, seed
+                    )
+                except Exception as exc:  # keep going; the row says what failed
+                    print(f"# {name} {method} {seed} failed: {exc!r}", file=sys.stderr)
+                    auc = ap = fit_s = score_s = math.nan
+                row = [name, method, seed, len(X_train), X.shape[1],
+                       f"{auc:.4f}", f"{ap:.4f}", f"{fit_s:.2f}", f"{score_s:.3f}"]
+                writer.writerow(row)
+                sys.stdout.flush()
+                if sink is not None:
+                    csv.writer(sink).writerow(row)
+                    sink.flush()
+                rows.append(dict(zip(FIELDS, map(str, row))))
+    if sink is not None:
+        sink.close()
+    summarize([r for r in rows if r["method"] in methods], methods)
+
+
+if __name__ == "__main__":
+    main()

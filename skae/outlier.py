@@ -1,0 +1,377 @@
+"""Anomaly detection by reconstruction, with scikit-learn's outlier contract."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import _BaseAE
+from .autoencoder import AutoEncoderTransformer
+from .utils.validation import HasMethods, Interval, StrOptions, validate_params
+
+# Robust scaling divides by the range between these percentiles, over its
+# value for a standard Gaussian (3.29), so that robustly scaled columns have
+# the units StandardScaler gives clean Gaussian data. The 5-95 range beat the
+# interquartile range on ADBench (mean ROC-AUC over 25 datasets, one split:
+# 0.758 against 0.749): sparse and multimodal columns get a sensible scale,
+# and it still ignores the 5% most extreme values at each end.
+_QUANTILE_RANGE = (5.0, 95.0)
+_GAUSSIAN_RANGE = 3.289707253902945  # norm.ppf(0.95) - norm.ppf(0.05)
+
+
+def _default_params(n_features):
+    """Parameters of the default autoencoder for ``n_features`` inputs (see
+    Notes of :class:`AEOutlierDetector`; measured with benchmarks/outliers.py)."""
+    return dict(
+        n_components=min(8, max(1, n_features // 2)),
+        hidden_layer_sizes=(min(64, max(16, 2 * n_features)),),
+        activation="elu",
+        batch_size=256,
+        max_epochs=20,
+        early_stopping=False,
+    )
+
+
+class AEOutlierDetector(OutlierMixin, BaseEstimator):
+    """Unsupervised outlier detection by autoencoder reconstruction.
+
+    Fits a copy of a skae autoencoder to the (possibly contaminated) training
+    data and scores each sample by how badly the autoencoder explains it: the
+    reconstruction error for :class:`~skae.AutoEncoderTransformer` and its
+    denoising and contractive variants, the negative log-likelihood estimate
+    for the variational autoencoder. A network trained on mostly normal data
+    rebuilds normal samples well and abnormal ones badly.
+
+    The detector follows the contract of :class:`~sklearn.ensemble.IsolationForest`
+    and of :class:`~sklearn.neighbors.LocalOutlierFactor` with
+    ``novelty=True``: :meth:`score_samples` is the opposite of the anomaly
+    score (lower is more abnormal), :meth:`decision_function` is
+    ``score_samples(X) - offset_`` (negative for outliers) and
+    :meth:`predict` returns -1 for outliers and +1 for inliers.
+
+    Parameters
+    ----------
+    estimator : skae autoencoder, default=None
+        The autoencoder to fit, cloned at each :meth:`fit`: any skae
+        estimator with ``score_samples`` (higher is better explained).
+        ``None`` means an :class:`~skae.AutoEncoderTransformer` sized for
+        tabular detection from the number of features (see Notes).
+    contamination : "auto" or float, default="auto"
+        Expected proportion of outliers in the training data; it sets
+        ``offset_`` and so only affects :meth:`predict` and
+        :meth:`decision_function`, not :meth:`score_samples`. A float in
+        (0, 0.5] puts the threshold at that percentile of the training
+        scores. ``"auto"`` applies Tukey's boxplot rule to the training
+        anomaly scores: a sample is an outlier when its anomaly score lies
+        more than 1.5 interquartile ranges above the third quartile, so the
+        fraction flagged adapts to the data.
+    scaling : {"robust", "standard"} or None, default="robust"
+        How features are scaled before the autoencoder sees them (fitted on
+        the training data). ``"robust"`` centres on the median and divides
+        by the range between the 5th and 95th percentiles (over 3.29, its
+        value for a standard Gaussian), statistics that the outliers in the
+        training data barely move; ``"standard"`` uses mean and standard deviation. A column
+        whose spread is zero is divided by its standard deviation instead,
+        and a constant column by 1, so that no NaN or inf appears. The
+        estimator's own ``standardize`` is switched off when this is on, as
+        the work is done here. ``None`` passes the data as they are and
+        leaves standardisation to the estimator.
+    clip : float or None, default=1.0
+        The autoencoder is trained on the scaled data clipped to
+        ``[-clip, clip]``, while samples are scored unclipped. The network
+        so never sees, and cannot learn to rebuild, the extreme values of
+        the outliers in the training data; a value beyond the clip is
+        rebuilt at best at the clip and its error counts in full. None
+        trains on the data as they are. Ignored when ``scaling=None``.
+    random_state : int, RandomState instance or None, default=None
+        When not None, seeds the estimator (its ``random_state`` is replaced
+        by a seed drawn from this one), so that the same value gives the same
+        scores. When None, the estimator's own ``random_state`` is used.
+
+    Attributes
+    ----------
+    estimator_ : skae autoencoder
+        The fitted autoencoder (trained on the scaled data).
+    offset_ : float
+        Threshold on :meth:`score_samples`: ``decision_function =
+        score_samples - offset_``.
+    center_ : ndarray of shape (n_features_in_,) or None
+        Per-feature centre subtracted before the autoencoder (None when
+        ``scaling=None``).
+    scale_ : ndarray of shape (n_features_in_,) or None
+        Per-feature scale divided by before the autoencoder.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : Outlier detection by random
+        partitioning, the usual baseline on tabular data.
+    sklearn.neighbors.LocalOutlierFactor : Density-based detection
+        (use ``novelty=True`` to score new data).
+    AutoEncoderTransformer : The default autoencoder.
+
+    Notes
+    -----
+    **Sign convention.** As in scikit-learn, higher :meth:`score_samples` is
+    more normal. PyOD's ``decision_function`` has the opposite sign (higher
+    is more abnormal) and its ``predict`` returns 1 for outliers and 0 for
+    inliers; ``-score_samples(X)`` is the PyOD-style anomaly score.
+
+    **Default autoencoder.** With ``estimator=None`` the network has one
+    hidden layer of ``min(64, max(16, 2 * n_features))`` ELU units and a
+    code of ``min(8, max(1, n_features // 2))`` components, and is trained
+    by Adam for 20 epochs in batches of 256, without early stopping (tanh
+    units scored the same as ELU). These
+    values, and ``clip=1.0``, were chosen on the ADBench classical datasets
+    (``benchmarks/outliers.py``): a narrow code, short training and clipped
+    training data keep the network from learning to rebuild the outliers
+    in its training data. Training longer (early stopping with a patience of
+    10 epochs ran for up to 200) lowered the mean ROC-AUC there, and so did
+    training on unclipped data; a validation split does not help when it
+    is as contaminated as the training data.
+
+    **How it compares.** On the 29 ADBench datasets with at most 50,000
+    rows (unsupervised protocol, three 70/30 splits) the default detector's
+    mean test ROC-AUC is 0.751 (0.753 with a :class:`~skae.DenoisingAE`),
+    against 0.755 for :class:`~sklearn.ensemble.IsolationForest` and 0.729
+    for PyOD's ``AutoEncoder``, which it trains four to six times faster. It
+    is strongest where anomalies are extreme or off the data's manifold
+    (annthyroid, PageBlocks, satellite) and weakest where they are only
+    locally rare (Waveform, Wilt, letter, where
+    :class:`~sklearn.neighbors.LocalOutlierFactor` wins).
+
+    :meth:`feature_errors` gives the per-feature reconstruction errors behind
+    the score, in the scaled units, to see which columns make a sample
+    abnormal.
+
+    References
+    ----------
+    .. [1] C. C. Aggarwal, "Outlier Analysis", 2nd ed., chapter 3, Springer,
+       2017.
+    .. [2] S. Han, X. Hu, H. Huang, M. Jiang and Y. Zhao, "ADBench: Anomaly
+       Detection Benchmark", NeurIPS Datasets and Benchmarks, 2022.
+    .. [3] J. W. Tukey, "Exploratory Data Analysis", Addison-Wesley, 1977.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import AEOutlierDetector, AutoEncoderTransformer
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 4))
+    >>> det = AEOutlierDetector(contamination=0.05, random_state=0).fit(X)
+    >>> det.predict(X[:5]).shape
+    (5,)
+    >>> det.feature_errors(X[:5]).shape
+    (5, 4)
+    >>> det = AEOutlierDetector(
+    ...     AutoEncoderTransformer(n_components=1, max_epochs=2), random_state=0
+    ... )
+    >>> det.fit(X).score_samples(X).shape
+    (200,)
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "score_samples"]), None],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "scaling": [StrOptions({"robust", "standard"}), None],
+        "clip": [Interval(Real, 0, None, closed="neither"), None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        contamination="auto",
+        scaling="robust",
+        clip=1.0,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.contamination = contamination
+        self.scaling = scaling
+        self.clip = clip
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------
+    def _make_estimator(self, n_features):
+        if self.estimator is None:
+            if n_features < 2:
+                raise ValueError(
+                    "AEOutlierDetector: the default autoencoder needs at least 2 "
+                    f"features to compress, got n_features={n_features}."
+                )
+            estimator = AutoEncoderTransformer(**_default_params(n_features))
+        else:
+            if not isinstance(self.estimator, _BaseAE):
+                raise TypeError(
+                    "AEOutlierDetector: estimator must be a skae autoencoder "
+                    "(AutoEncoderTransformer, DenoisingAE, ContractiveAE, "
+                    f"VAETransformer...), got {type(self.estimator).__name__}."
+                )
+            estimator = clone(self.estimator)
+        params = estimator.get_params(deep=False)
+        if self.scaling is not None:
+            for name, value in (("loss", "bce"), ("likelihood", "bernoulli")):
+                if params.get(name) == value:
+                    raise ValueError(
+                        f"AEOutlierDetector: scaling={self.scaling!r} moves data out "
+                        f"of [0, 1], which the estimator's {name}={value!r} needs; "
+                        f"use scaling=None with {name}={value!r}."
+                    )
+            if "standardize" in params:
+                # Scaled here already: a second standardisation is wasted work.
+                estimator.set_params(standardize=False)
+        if self.random_state is not None and "random_state" in params:
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            estimator.set_params(random_state=int(seed))
+        return estimator
+
+    def _fit_scaling(self, X):
+        if self.scaling is None:
+            self.center_ = self.scale_ = None
+            return
+        std = X.std(axis=0)
+        if self.scaling == "robust":
+            lo, center, hi = np.percentile(
+                X, [_QUANTILE_RANGE[0], 50, _QUANTILE_RANGE[1]], axis=0
+            )
+            scale = (hi - lo) / _GAUSSIAN_RANGE
+        else:
+            center, scale = X.mean(axis=0), std.copy()
+        eps = 10 * np.finfo(X.dtype).eps
+        # Columns mostly at one value (zero range) fall back to their standard
+        # deviation; constant ones keep their values, as in StandardScaler.
+        zero = scale <= eps * np.maximum(1.0, np.abs(center))
+        scale[zero] = std[zero]
+        zero = scale <= eps * np.maximum(1.0, np.abs(center))
+        scale[zero] = 1.0
+        self.center_ = center.astype(X.dtype)
+        self.scale_ = scale.astype(X.dtype)
+
+    def _scale(self, X):
+        if self.center_ is None:
+            return X
+        return (X - self.center_) / self.scale_
+
+    def fit(self, X, y=None):
+        """Fit the autoencoder to ``X`` and set the threshold ``offset_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, possibly contaminated by outliers.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted detector.
+        """
+        validate_params(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        estimator = self._make_estimator(X.shape[1])
+        self._fit_scaling(X)
+        Xs = self._scale(X)
+        if self.clip is not None and self.scaling is not None:
+            estimator.fit(np.clip(Xs, -self.clip, self.clip))
+        else:
+            estimator.fit(Xs)
+        self.estimator_ = estimator
+
+        scores = self._inner_scores(Xs)
+        if self.contamination == "auto":
+            q1, q3 = np.percentile(-scores, [25, 75])
+            self.offset_ = -float(q3 + 1.5 * (q3 - q1))
+        else:
+            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        return self
+
+    # ------------------------------------------------------------------
+    def _inner_scores(self, Xs):
+        return np.asarray(self.estimator_.score_samples(Xs), dtype=np.float64)
+
+    def _validate_X(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._scale(X)
+
+    def score_samples(self, X):
+        """Opposite of the anomaly score: lower is more abnormal.
+
+        The estimator's own ``score_samples`` of the scaled data: minus the
+        mean reconstruction error for the (denoising, contractive)
+        autoencoders, the log-likelihood estimate for the variational one.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Float64 scores; PyOD's anomaly score is their negative.
+        """
+        return self._inner_scores(self._validate_X(X))
+
+    def decision_function(self, X):
+        """Shifted score: negative for outliers, positive for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``score_samples(X) - offset_``.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Label each sample: -1 for an outlier, +1 for an inlier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to label.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            -1 where :meth:`decision_function` is negative, else +1.
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def feature_errors(self, X):
+        """Reconstruction error of each feature of each sample.
+
+        Shows which columns make a sample abnormal. For the squared-error
+        autoencoders, :meth:`score_samples` is minus the mean of these errors
+        over features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to explain.
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples, n_features)
+            Errors in the scaled units of the network's input (squared
+            error for ``loss="mse"``), float64.
+        """
+        Xs = self._validate_X(X)
+        est = self.estimator_
+        return np.asarray(
+            est._map_batches(est._feature_errors, est._validate_X(Xs)), dtype=np.float64
+        )
