@@ -53,8 +53,18 @@ def reconstruction_error(output, x, loss="mse"):
 def feature_reconstruction_error(output, x, loss="mse"):
     """Reconstruction error of each feature of each sample.
 
-    Parameters are those of :func:`reconstruction_error`, whose value is the
-    mean of this one over features.
+    :func:`reconstruction_error` is the mean of this one over features.
+
+    Parameters
+    ----------
+    output : Tensor of shape (n_samples, n_features)
+        The decoder's raw output: the reconstruction itself for ``"mse"``,
+        its logit for ``"bce"``.
+    x : Tensor of shape (n_samples, n_features)
+        The target.
+    loss : {"mse", "bce"}, default="mse"
+        Squared error, or binary cross-entropy of ``x`` under
+        ``sigmoid(output)``.
 
     Returns
     -------
