@@ -58,7 +58,7 @@ models = {
 # %%
 # Fit on the training digits, embed the test digits
 # -------------------------------------------------
-codes = {}
+codes, scores = {}, {}
 print(f"{'method':12} {'trustworthiness':>15} {'accuracy':>9} {'fit s':>6}")
 for name, model in models.items():
     start = time.perf_counter()
@@ -69,6 +69,7 @@ for name, model in models.items():
     trust = trustworthiness(X_test, Z_test, n_neighbors=10)
     clf = make_pipeline(StandardScaler(), LogisticRegression()).fit(Z_train, y_train)
     acc = clf.score(Z_test, y_test)
+    scores[name] = f"trustworthiness {trust:.2f}, accuracy {acc:.2f}"
     print(f"{name:12} {trust:15.3f} {acc:9.3f} {seconds:6.1f}")
 
 start = time.perf_counter()
@@ -76,18 +77,26 @@ codes["t-SNE (test set only)"] = TSNE(
     n_components=2, random_state=0, max_iter=250 if QUICK else 1000
 ).fit_transform(X_test)
 trust = trustworthiness(X_test, codes["t-SNE (test set only)"], n_neighbors=10)
+scores["t-SNE (test set only)"] = f"trustworthiness {trust:.2f}"
 print(f"{'t-SNE':12} {trust:15.3f} {'n/a':>9} {time.perf_counter() - start:6.1f}"
       "  (no transform: embeds the test digits directly)")
 
 # %%
 # Plot the four test embeddings side by side
 # ------------------------------------------
+# Each panel's title repeats its figures. The axes span the 1st to 99th
+# percentile of the codes, so that a few far-out test digits do not
+# squeeze the rest into the centre.
 import matplotlib.pyplot as plt  # noqa: E402
 
 fig, axes = plt.subplots(1, 4, figsize=(18, 4.5), layout="constrained")
 for ax, (name, Z) in zip(axes, codes.items()):
     scatter = ax.scatter(Z[:, 0], Z[:, 1], c=y_test, cmap="tab10", s=8)
-    ax.set_title(name)
+    ax.set_title(f"{name}\n{scores[name]}", fontsize=10)
+    lo, hi = np.percentile(Z, [1, 99], axis=0)
+    pad = 0.05 * (hi - lo)
+    ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
+    ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
     ax.set_xticks([])
     ax.set_yticks([])
 fig.colorbar(scatter, ax=axes, label="digit", ticks=np.arange(10))

@@ -142,6 +142,8 @@ class ContractiveAE(_BaseAE):
 
     See Also
     --------
+    sklearn.decomposition.PCA : The linear special case of the autoencoder,
+        with no control of the local sensitivity of the map.
     AutoEncoderTransformer : The plain (undercomplete) autoencoder.
     DenoisingAE : Robustness through corrupted inputs instead of a penalty.
     skae.losses.contractive_penalty : The analytic penalty.

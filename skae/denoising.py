@@ -130,6 +130,8 @@ class DenoisingAE(_BaseAE):
 
     See Also
     --------
+    sklearn.decomposition.PCA : Linear dimensionality reduction; no robustness
+        to corrupted inputs.
     AutoEncoderTransformer : The plain (undercomplete) autoencoder.
     ContractiveAE : Robustness through a penalty on the encoder's Jacobian
         instead of through corrupted inputs.

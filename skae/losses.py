@@ -53,8 +53,18 @@ def reconstruction_error(output, x, loss="mse"):
 def feature_reconstruction_error(output, x, loss="mse"):
     """Reconstruction error of each feature of each sample.
 
-    Parameters are those of :func:`reconstruction_error`, whose value is the
-    mean of this one over features.
+    :func:`reconstruction_error` is the mean of this one over features.
+
+    Parameters
+    ----------
+    output : Tensor of shape (n_samples, n_features)
+        The decoder's raw output: the reconstruction itself for ``"mse"``,
+        its logit for ``"bce"``.
+    x : Tensor of shape (n_samples, n_features)
+        The target.
+    loss : {"mse", "bce"}, default="mse"
+        Squared error, or binary cross-entropy of ``x`` under
+        ``sigmoid(output)``.
 
     Returns
     -------
@@ -212,6 +222,16 @@ def code_and_contractive_penalty(encoder, x, method="auto"):
 
     Same as :func:`contractive_penalty`, also returning the code so that a
     caller need not run the encoder twice.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        Maps a batch ``(n_samples, n_features)`` to codes
+        ``(n_samples, n_components)``, each sample independently.
+    x : Tensor of shape (n_samples, n_features)
+        Where to evaluate the code and the Jacobian.
+    method : {"auto", "layerwise", "func"}, default="auto"
+        How the Jacobian is computed, see :func:`contractive_penalty`.
 
     Returns
     -------

@@ -135,11 +135,31 @@ class VariationalAutoEncoder(nn.Module):
             )
 
     def encode(self, x):
-        """Posterior mean ``mu(x)``."""
+        """Posterior mean ``mu(x)``.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+        """
         return self.encoder(x)[0]
 
     def decode(self, z):
-        """Decoder mean: Bernoulli probabilities or Gaussian means."""
+        """Decoder mean: Bernoulli probabilities or Gaussian means.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+        """
         return self.decoder.mean(z)
 
     def forward(self, x, generator=None):
@@ -148,7 +168,20 @@ class VariationalAutoEncoder(nn.Module):
         return self.decoder(z), mu, logvar
 
     def log_likelihood(self, x_hat_raw, x):
-        """``log p(x|z)`` in nats per sample, from the decoder's raw output."""
+        """``log p(x|z)`` in nats per sample, from the decoder's raw output.
+
+        Parameters
+        ----------
+        x_hat_raw : Tensor of shape (n_samples, n_features)
+            The decoder's raw output: logits for the Bernoulli likelihood,
+            means for the Gaussian one.
+        x : Tensor of shape (n_samples, n_features)
+            The data.
+
+        Returns
+        -------
+        Tensor of shape (n_samples,)
+        """
         if self.likelihood == "bernoulli":
             return losses.bernoulli_log_likelihood(x_hat_raw, x)
         return losses.gaussian_log_likelihood(x_hat_raw, x, self.decoder_logvar)

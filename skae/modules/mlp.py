@@ -107,7 +107,17 @@ class MLPDecoder(nn.Module):
         return self.layers(z)
 
     def mean(self, z):
-        """Reconstruction mean: the output activation of the raw output."""
+        """Reconstruction mean: the output activation of the raw output.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+        """
         return self.output_activation(self(z))
 
 
@@ -136,10 +146,31 @@ class AutoEncoder(nn.Module):
         self.decoder = decoder
 
     def encode(self, x):
+        """Code ``h(x)`` of samples ``x``.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+        """
         return self.encoder(x)
 
     def decode(self, z):
-        """Reconstruction mean of codes ``z``."""
+        """Reconstruction mean of codes ``z``.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+        """
         return self.decoder.mean(z)
 
     def forward(self, x):

@@ -80,7 +80,17 @@ class TiedDecoder(nn.Module):
         return z
 
     def mean(self, z):
-        """Reconstruction mean: the output activation of the raw output."""
+        """Reconstruction mean: the output activation of the raw output.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+        """
         return self.output_activation(self(z))
 
 
