@@ -106,9 +106,14 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             )
         return bool(self.standardize)
 
+    def _module_factory(self):
+        """The function that builds the autoencoder from its sizes (the
+        mirrored MLP; ContractiveAE swaps in the tied-weights one)."""
+        return mlp_autoencoder
+
     def _build_module(self, n_features):
         """Return the untrained ``nn.Module`` for ``n_features`` inputs."""
-        return mlp_autoencoder(
+        return self._module_factory()(
             n_features,
             self._hidden_layer_sizes(),
             self.n_components,

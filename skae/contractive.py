@@ -247,15 +247,8 @@ class ContractiveAE(_BaseAE):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _build_module(self, n_features):
-        build = tied_autoencoder if self.tied_weights else mlp_autoencoder
-        return build(
-            n_features,
-            self._hidden_layer_sizes(),
-            self.n_components,
-            self.activation,
-            "sigmoid" if self.loss == "bce" else "identity",
-        )
+    def _module_factory(self):
+        return tied_autoencoder if self.tied_weights else mlp_autoencoder
 
     def _batch_loss(self, module, X, training):
         if self.penalty == "analytic":
