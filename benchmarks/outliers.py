@@ -68,11 +68,15 @@ def _skae_estimator(name):
 
         if name is None:
             return skae.AEOutlierDetector(random_state=seed)
-        # The other skae autoencoders get the default's tabular sizing, so
-        # that the comparison is of the estimators, not of their sizes.
+        # The other skae autoencoders get the default's tabular sizing and
+        # training (those of its parameters they have), so that the
+        # comparison is of the estimators, not of their settings.
         from skae.outlier import _default_params
 
-        est = getattr(skae, name)(**_default_params(n_features))
+        cls = getattr(skae, name)
+        accepted = cls().get_params(deep=False)
+        params = {k: v for k, v in _default_params(n_features).items() if k in accepted}
+        est = cls(**params)
         return skae.AEOutlierDetector(est, random_state=seed)
 
     return factory

@@ -356,9 +356,9 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """Per-sample score: minus the reconstruction error (higher is better).
 
         The error is the estimator's training loss of each sample (squared
-        error averaged over features for ``loss="mse"``, in the standardised
-        units when ``standardize`` is on; mean cross-entropy for
-        ``loss="bce"``).
+        or absolute error averaged over features for ``loss="mse"`` or
+        ``"mae"``, in the standardised units when ``standardize`` is on;
+        mean cross-entropy for ``loss="bce"``).
 
         Parameters
         ----------

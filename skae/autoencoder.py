@@ -31,13 +31,15 @@ class AutoEncoderTransformer(_BaseAE):
         codes of outlying samples bounded, which gives evenly spread 2-D
         embeddings (on digits, ``"elu"`` and ``"relu"`` gave codes whose
         extremes lie 20 to 30 interquartile ranges out).
-    loss : {"mse", "bce"}, default="mse"
-        Reconstruction loss: squared error, or cross-entropy for data in
-        [0, 1] (the decoder's output then goes through a sigmoid).
+    loss : {"mse", "mae", "bce"}, default="mse"
+        Reconstruction loss: squared error; absolute error, which outliers
+        and heavy tails pull less (the Laplace likelihood; the default
+        inside :class:`~skae.AEOutlierDetector`); or cross-entropy for data
+        in [0, 1] (the decoder's output then goes through a sigmoid).
     standardize : bool or "auto", default="auto"
         Standardise each feature (zero mean, unit variance, computed on the
         training data) before the network sees it; :meth:`inverse_transform`
-        undoes it. ``"auto"`` means True for ``loss="mse"`` and False for
+        undoes it. ``"auto"`` means True for ``loss="mse"`` or ``"mae"`` and False for
         ``loss="bce"`` (whose data must stay in [0, 1]). This is what lets
         the estimator work on raw features of very different scales, without
         a scaler in front.

@@ -75,13 +75,15 @@ class ContractiveAE(_BaseAE):
         the decoder scaling them back up, so that the penalty no longer
         constrains the shape of ``h`` [1]_, [2]_. Set False at your own
         risk.
-    loss : {"mse", "bce"}, default="mse"
-        Reconstruction loss: squared error, or cross-entropy for data in
-        [0, 1] (the decoder's output then goes through a sigmoid).
+    loss : {"mse", "mae", "bce"}, default="mse"
+        Reconstruction loss: squared error; absolute error, which outliers
+        and heavy tails pull less (the Laplace likelihood; the default
+        inside :class:`~skae.AEOutlierDetector`); or cross-entropy for data
+        in [0, 1] (the decoder's output then goes through a sigmoid).
     standardize : bool or "auto", default="auto"
         Standardise each feature (zero mean, unit variance, computed on the
         training data) before the network sees it; :meth:`inverse_transform`
-        undoes it. ``"auto"`` means True for ``loss="mse"`` and False for
+        undoes it. ``"auto"`` means True for ``loss="mse"`` or ``"mae"`` and False for
         ``loss="bce"``. The Jacobian is taken with respect to the network's
         input, so in standardised units when this is on.
     max_epochs : int, default=200

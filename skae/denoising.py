@@ -60,13 +60,15 @@ class DenoisingAE(_BaseAE):
     n_noise_samples : int, default=1
         Number ``L`` of independent corruptions of each sample per batch;
         the loss is their mean. Each step then costs about ``L`` times more.
-    loss : {"mse", "bce"}, default="mse"
-        Reconstruction loss: squared error, or cross-entropy for data in
-        [0, 1] (the decoder's output then goes through a sigmoid).
+    loss : {"mse", "mae", "bce"}, default="mse"
+        Reconstruction loss: squared error; absolute error, which outliers
+        and heavy tails pull less (the Laplace likelihood; the default
+        inside :class:`~skae.AEOutlierDetector`); or cross-entropy for data
+        in [0, 1] (the decoder's output then goes through a sigmoid).
     standardize : bool or "auto", default="auto"
         Standardise each feature (zero mean, unit variance, computed on the
         training data) before the network sees it; :meth:`inverse_transform`
-        undoes it. ``"auto"`` means True for ``loss="mse"`` and False for
+        undoes it. ``"auto"`` means True for ``loss="mse"`` or ``"mae"`` and False for
         ``loss="bce"``. The corruption is applied after standardisation.
     max_epochs : int, default=200
         Maximum number of passes over the training data.

@@ -13,9 +13,10 @@ from torch import nn
 
 from .modules.mlp import ACTIVATIONS, MLPEncoder
 
-#: Reconstruction losses by name: squared error for real-valued data and
+#: Reconstruction losses by name: squared error for real-valued data,
+#: absolute error for real-valued data with heavy tails or outliers, and
 #: cross-entropy (computed from logits, for stability) for data in [0, 1].
-RECONSTRUCTION_LOSSES = ("mse", "bce")
+RECONSTRUCTION_LOSSES = ("mse", "mae", "bce")
 
 
 def reconstruction_error(output, x, loss="mse"):
@@ -24,13 +25,14 @@ def reconstruction_error(output, x, loss="mse"):
     Parameters
     ----------
     output : Tensor of shape (n_samples, n_features)
-        The decoder's raw output: the reconstruction itself for ``"mse"``,
-        its logit for ``"bce"``.
+        The decoder's raw output: the reconstruction itself for ``"mse"``
+        and ``"mae"``, its logit for ``"bce"``.
     x : Tensor of shape (n_samples, n_features)
         The target.
-    loss : {"mse", "bce"}, default="mse"
-        ``"mse"``: mean of ``(output - x)**2``; ``"bce"``: mean binary
-        cross-entropy of ``x`` under ``sigmoid(output)``.
+    loss : {"mse", "mae", "bce"}, default="mse"
+        ``"mse"``: mean of ``(output - x)**2``; ``"mae"``: mean of
+        ``|output - x|``; ``"bce"``: mean binary cross-entropy of ``x``
+        under ``sigmoid(output)``.
 
     Returns
     -------
@@ -58,13 +60,13 @@ def feature_reconstruction_error(output, x, loss="mse"):
     Parameters
     ----------
     output : Tensor of shape (n_samples, n_features)
-        The decoder's raw output: the reconstruction itself for ``"mse"``,
-        its logit for ``"bce"``.
+        The decoder's raw output: the reconstruction itself for ``"mse"``
+        and ``"mae"``, its logit for ``"bce"``.
     x : Tensor of shape (n_samples, n_features)
         The target.
-    loss : {"mse", "bce"}, default="mse"
-        Squared error, or binary cross-entropy of ``x`` under
-        ``sigmoid(output)``.
+    loss : {"mse", "mae", "bce"}, default="mse"
+        Squared error, absolute error, or binary cross-entropy of ``x``
+        under ``sigmoid(output)``.
 
     Returns
     -------
@@ -79,6 +81,8 @@ def feature_reconstruction_error(output, x, loss="mse"):
     """
     if loss == "mse":
         return (output - x) ** 2
+    if loss == "mae":
+        return (output - x).abs()
     if loss == "bce":
         return F.binary_cross_entropy_with_logits(output, x, reduction="none")
     raise ValueError(

@@ -28,6 +28,7 @@ def _default_params(n_features):
         n_components=min(8, max(1, n_features // 2)),
         hidden_layer_sizes=(min(64, max(16, 2 * n_features)),),
         activation="elu",
+        loss="mae",
         batch_size=256,
         max_epochs=20,
         early_stopping=False,

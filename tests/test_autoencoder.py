@@ -165,14 +165,39 @@ def test_prediction_in_batches_matches_one_pass(blobs, monkeypatch):
     np.testing.assert_allclose(ae.transform(blobs), whole, rtol=1e-10, atol=1e-12)
 
 
-def test_score_samples_is_minus_reconstruction_error(blobs):
+@pytest.mark.parametrize("loss, power", [("mse", 2), ("mae", 1)])
+def test_score_samples_is_minus_reconstruction_error(blobs, loss, power):
     """Check score_samples against the error computed from inverse_transform:
-    minus the mean squared error per sample, in standardised units."""
-    ae = AutoEncoderTransformer(n_components=2, **FAST).fit(blobs)
+    minus the mean squared (absolute) error per sample, in standardised
+    units."""
+    ae = AutoEncoderTransformer(n_components=2, loss=loss, **FAST).fit(blobs)
     rebuilt = ae.inverse_transform(ae.transform(blobs))
-    expected = -np.mean(((rebuilt - blobs) / ae.scale_) ** 2, axis=1)
+    expected = -np.mean(np.abs((rebuilt - blobs) / ae.scale_) ** power, axis=1)
     np.testing.assert_allclose(ae.score_samples(blobs), expected, rtol=1e-6)
     assert ae.score(blobs) == pytest.approx(expected.mean(), rel=1e-6)
+
+
+def test_absolute_error_loss_resists_gross_outliers():
+    """Check that loss='mae' fits the bulk of contaminated data where
+    loss='mse' is pulled towards 5% of gross outliers: clean held-out
+    samples near a plane are rebuilt several times better."""
+    basis = np.linalg.qr(np.random.default_rng(42).normal(size=(6, 2)))[0].T
+
+    def plane(n, seed):
+        rng = np.random.default_rng(seed)
+        return rng.normal(size=(n, 2)) @ basis + 0.05 * rng.normal(size=(n, 6))
+
+    outliers = 8 * np.random.default_rng(1).standard_normal(size=(15, 6))
+    X_train, X_test = np.vstack([plane(300, 0), outliers]), plane(300, 1)
+    error = {}
+    for loss in ("mse", "mae"):
+        ae = AutoEncoderTransformer(
+            n_components=2, hidden_layer_sizes=(16,), loss=loss, standardize=False,
+            max_epochs=100, early_stopping=False, random_state=0,
+        ).fit(X_train)
+        rebuilt = ae.inverse_transform(ae.transform(X_test))
+        error[loss] = np.median(np.abs(rebuilt - X_test))
+    assert error["mse"] > 2 * error["mae"]  # measured 3.5 to 5.7 times over 3 seeds
 
 
 def test_bce_loss_uses_sigmoid_decoder(digits_split):

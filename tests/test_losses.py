@@ -9,13 +9,38 @@ from torch.distributions import Bernoulli, Normal, kl_divergence
 from skae.losses import (
     bernoulli_log_likelihood,
     elbo,
+    feature_reconstruction_error,
     gaussian_kl,
     gaussian_log_likelihood,
     importance_weighted_log_likelihood,
+    reconstruction_error,
 )
 
 
 pytestmark = pytest.mark.usefixtures("seeded_torch_rng")
+
+
+@pytest.mark.parametrize(
+    "loss, reference",
+    [
+        ("mse", torch.nn.functional.mse_loss),
+        ("mae", torch.nn.functional.l1_loss),
+        ("bce", torch.nn.functional.binary_cross_entropy_with_logits),
+    ],
+)
+def test_reconstruction_errors_equal_torch_losses(loss, reference):
+    """Check each reconstruction loss, per feature and per sample, against
+    the torch.nn.functional loss of the same name."""
+    output = torch.randn(5, 4, dtype=torch.float64)
+    x = torch.rand(5, 4, dtype=torch.float64)
+    per_feature = feature_reconstruction_error(output, x, loss)
+    torch.testing.assert_close(per_feature, reference(output, x, reduction="none"))
+    torch.testing.assert_close(reconstruction_error(output, x, loss), per_feature.mean(1))
+
+
+def test_unknown_reconstruction_loss_is_named():
+    with pytest.raises(ValueError, match="loss must be one of .*'huber'"):
+        feature_reconstruction_error(torch.zeros(1, 2), torch.zeros(1, 2), "huber")
 
 
 def _posterior(seed=0, n=4, d=3):
