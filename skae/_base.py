@@ -87,7 +87,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _check_input(self, X):
         """Extra checks of the validated training data (raise ValueError)."""
         if getattr(self, "loss", None) == "bce":
-            check_unit_interval(X, type(self).__name__, "loss='bce'")
+            check_unit_interval(X, type(self).__name__, "loss='bce'", "loss='mse'")
 
     def _fit_data_attributes(self, X):
         """Set fitted attributes computed from the training data, before
@@ -192,9 +192,12 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Xs = _to_tensor(self._scale(X), device)
 
         rng = check_random_state(self.random_state)
-        init_seed, shuffle_seed, split_seed, noise_seed = rng.randint(
-            np.iinfo(np.int32).max, size=4
+        init_seed, shuffle_seed, split_seed, noise_seed, eval_seed = rng.randint(
+            np.iinfo(np.int32).max, size=5
         )
+        # Seed of any randomness at prediction time (the VAE's importance
+        # samples): fixed at fit, so that predictions are deterministic.
+        self._eval_seed = int(eval_seed)
         # Weights are drawn from torch's global generator: fork it so that
         # the caller's global RNG state is left as it was.
         with torch.random.fork_rng(devices=[]):

@@ -115,6 +115,9 @@ class ContractiveAE(_BaseAE):
     device : str or torch.device, default="cpu"
         Where the network trains and predicts (``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ``"mps"``). Outputs are NumPy arrays on any device.
+        The training data are moved to the device in one piece (batches
+        are slices of it), so they must fit in its memory; prediction
+        moves them batch by batch.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling and
         the noise of the stochastic penalty. The same value gives identical

@@ -138,8 +138,11 @@ class VAETransformer(_BaseAE):
         Extra skorch callbacks, or ``(name, callback)`` tuples. They are
         copied at each fit.
     device : str or torch.device, default="cpu"
-        Where the network trains and predicts. Outputs are NumPy arrays on
-        any device.
+        Where the network trains and predicts (``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ``"mps"``). Outputs are NumPy arrays on any device.
+        The training data are moved to the device in one piece (batches
+        are slices of it), so they must fit in its memory; prediction
+        moves them batch by batch.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling, the
         draws of ``z`` during training and the draws used by
@@ -295,7 +298,9 @@ class VAETransformer(_BaseAE):
 
     def _check_range(self, X):
         if self.likelihood == "bernoulli":
-            check_unit_interval(X, type(self).__name__, "likelihood='bernoulli'")
+            check_unit_interval(
+                X, type(self).__name__, "likelihood='bernoulli'", "likelihood='gaussian'"
+            )
 
     def _use_standardize(self):
         if self.standardize == "auto":
@@ -329,10 +334,6 @@ class VAETransformer(_BaseAE):
             likelihood=self.likelihood,
             decoder_logvar=decoder_logvar,
         )
-        # fit calls this hook with torch's RNG forked and seeded from
-        # random_state: the seed of score_samples' draws is taken from it, so
-        # that it is fixed at fit and follows random_state.
-        self._score_seed = int(torch.randint(0, 2**62, ()))
         return module
 
     def _batch_loss(self, module, X, training):
@@ -418,7 +419,7 @@ class VAETransformer(_BaseAE):
         class). Rows and draws are taken in blocks to bound memory.
         """
         K, d = self.n_importance_samples, self.n_components_
-        seeds = _row_seeds(X, self._score_seed)
+        seeds = _row_seeds(X, self._eval_seed)
         mu, logvar = module.encoder(X)
         std = torch.exp(0.5 * logvar)
         width = max(X.shape[1], d, *self._hidden_layer_sizes())

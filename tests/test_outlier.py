@@ -100,6 +100,14 @@ def test_default_estimator_detects_planted_outliers():
     det = AEOutlierDetector(random_state=0).fit(X)
     assert isinstance(det.estimator_, AutoEncoderTransformer)
     assert roc_auc_score(y_test, -det.score_samples(X_test)) > 0.9
+    # It trains and scores with the absolute error, which outliers in the
+    # training data pull less than the squared error.
+    assert det.estimator_.loss == "mae"
+    errors = det.feature_errors(X_test)
+    np.testing.assert_allclose(det.score_samples(X_test), -errors.mean(axis=1), rtol=1e-6)
+    Xs = (X_test - det.center_) / det.scale_
+    rebuilt = det.estimator_.inverse_transform(det.estimator_.transform(Xs))
+    np.testing.assert_allclose(errors, np.abs(Xs - rebuilt), rtol=1e-5, atol=1e-8)
 
 
 def test_unscaled_and_constant_columns():

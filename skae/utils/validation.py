@@ -89,22 +89,34 @@ def check_device(device, caller_name="estimator"):
     return dev
 
 
-def check_unit_interval(X, caller_name, reason):
+def check_unit_interval(X, caller_name, reason, alternative):
     """Raise a ``ValueError`` unless every value of ``X`` lies in [0, 1].
+
+    Parameters
+    ----------
+    X : ndarray
+        The data to check.
+    caller_name : str
+        Name of the estimator, to start the message.
+    reason : str
+        The setting that needs [0, 1], such as ``"loss='bce'"``.
+    alternative : str
+        The setting to use instead for real-valued data, such as
+        ``"loss='mse'"``.
 
     Examples
     --------
     >>> import numpy as np
     >>> from skae.utils.validation import check_unit_interval
-    >>> check_unit_interval(np.array([[0.0, 2.0]]), "AE", "loss='bce'")
+    >>> check_unit_interval(np.array([[0.0, 2.0]]), "AE", "loss='bce'", "loss='mse'")
     Traceback (most recent call last):
     ...
-    ValueError: AE: loss='bce' needs data in [0, 1], but X ranges from 0.0 to 2.0. Scale it first (e.g. MinMaxScaler) or use the squared-error variant.
+    ValueError: AE: loss='bce' needs data in [0, 1], but X ranges from 0.0 to 2.0. Scale it first (e.g. MinMaxScaler) or use loss='mse' for real-valued data.
     """
     lo, hi = float(np.min(X)), float(np.max(X))
     if lo < 0.0 or hi > 1.0:
         raise ValueError(
             f"{caller_name}: {reason} needs data in [0, 1], but X ranges from "
-            f"{lo} to {hi}. Scale it first (e.g. MinMaxScaler) or use the "
-            "squared-error variant."
+            f"{lo} to {hi}. Scale it first (e.g. MinMaxScaler) or use "
+            f"{alternative} for real-valued data."
         )
