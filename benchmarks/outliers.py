@@ -188,8 +188,9 @@ def run_one(make, X_train, X_test, y_test, seed):
 
 
 # ----------------------------------------------------------------------
-def summarize(rows, methods=None, out=sys.stdout):
+def summarize(rows, methods=None, out=None):
     """Print per-method means over datasets where every method ran all seeds."""
+    out = sys.stdout if out is None else out
     import pandas as pd
 
     df = pd.DataFrame(rows).drop_duplicates(["dataset", "method", "seed"], keep="last")
