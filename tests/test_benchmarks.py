@@ -80,3 +80,26 @@ def test_summary_counts_datasets_above_iforest(outliers, capsys):
     assert table.loc["AE", "above_iforest"] == 1
     assert table.loc["AE", "mean_rank"] == pytest.approx(1.5)
     assert table.loc["AE", "total_fit_s"] == pytest.approx(4.0)
+
+
+def test_variants_override_detector_and_autoencoder_defaults(outliers):
+    """Check that AE[...] variants, used to compare a default with its
+    alternatives, set the named parameters and keep the other defaults."""
+    from skae.outlier import _default_params
+
+    assert outliers.split_methods("AE,AE[loss=mse;clip=2],IForest") == [
+        "AE", "AE[loss=mse;clip=2]", "IForest"
+    ]
+    det = outliers._skae_estimator(None, loss="mse", clip=2)(n_features=10, seed=0)
+    assert det.clip == 2
+    params = det.estimator.get_params()
+    assert params["loss"] == "mse"
+    for key, value in _default_params(10).items():
+        if key != "loss":
+            assert params[key] == value
+    # detector-only overrides keep the detector's own default estimator
+    assert outliers._skae_estimator(None, clip=0.5)(10, 0).estimator is None
+    with pytest.raises(ValueError, match="only skae methods"):
+        outliers.resolve_method("IForest[n_estimators=10]")
+    with pytest.raises(ValueError, match="unknown method 'XYZ'"):
+        outliers.resolve_method("XYZ")
