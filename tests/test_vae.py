@@ -177,6 +177,19 @@ def test_scores_are_deterministic_and_independent_of_the_other_rows(trained, dig
     np.testing.assert_allclose(trained.score_samples(X[:7]), scores[:7], rtol=1e-6)
 
 
+def test_far_out_samples_get_finite_lowest_scores(digits):
+    """Check that samples thousands of standard deviations away from the
+    training data (an outlier detector's worst case) get finite scores, below
+    every ordinary sample's, instead of NaN."""
+    X = digits[0] * 16.0
+    vae = VAETransformer(n_components=4, max_epochs=3, n_importance_samples=10, **SMALL)
+    vae.fit(X[:300])
+    far = X[300:305] + 1e5 * np.random.default_rng(0).standard_normal((5, X.shape[1]))
+    scores = vae.score_samples(np.vstack([X[300:], far]))
+    assert np.all(np.isfinite(scores))
+    assert scores[-5:].max() < scores[:-5].min()
+
+
 def test_trained_vae_scores_higher_than_untrained(trained, digits):
     """Check that training raises the held-out log-likelihood (measured:
     about -44 nats after 1 epoch, -30 after 15)."""

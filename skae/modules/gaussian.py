@@ -10,13 +10,21 @@ from .mlp import _mlp
 #: Decoder likelihoods p(x|z) of :class:`VariationalAutoEncoder`, by name.
 LIKELIHOODS = ("bernoulli", "gaussian")
 
+#: Range the encoder's log-variance is clamped to. Training never comes near
+#: it (the KL term pulls the posterior variance towards the prior's 1), but
+#: a sample far outside the training data can drive the linear head to a
+#: log-variance whose exponential overflows, and the score to NaN. The same
+#: bounds as the diagonal Gaussian of latent diffusion models.
+LOGVAR_RANGE = (-30.0, 20.0)
+
 
 class GaussianEncoder(nn.Module):
     """Map ``x`` to the mean and log-variance of ``q(z|x) = N(mu, diag(sigma^2))``.
 
     A fully connected trunk followed by two linear heads, one for ``mu`` and
     one for ``log sigma^2`` (the log keeps the variance positive without a
-    constraint).
+    constraint). The log-variance is clamped to :data:`LOGVAR_RANGE`, so
+    that samples far from the training data get finite, very low, scores.
 
     Parameters
     ----------
@@ -52,7 +60,7 @@ class GaussianEncoder(nn.Module):
 
     def forward(self, x):
         h = self.trunk(x)
-        return self.mu(h), self.logvar(h)
+        return self.mu(h), self.logvar(h).clamp(*LOGVAR_RANGE)
 
 
 def reparameterize(mu, logvar, generator=None, n_samples=None):

@@ -26,6 +26,21 @@ def test_gaussian_encoder_returns_mean_and_logvar(hidden):
     assert not torch.allclose(mu, logvar)
 
 
+def test_gaussian_encoder_clamps_the_log_variance_of_far_samples():
+    """Check that a sample far from anything seen gets a log-variance within
+    LOGVAR_RANGE, so that exp(logvar) and a draw of z stay finite."""
+    from skae.modules.gaussian import LOGVAR_RANGE
+
+    enc = GaussianEncoder(6, (8,), 3, activation="elu")
+    x = torch.cat([torch.randn(2, 6), 1e5 * torch.randn(2, 6)])
+    raw = enc.logvar(enc.trunk(x))
+    assert raw.abs().max() > 100  # unclamped, exp would overflow float32
+    mu, logvar = enc(x)
+    assert torch.all(logvar >= LOGVAR_RANGE[0]) and torch.all(logvar <= LOGVAR_RANGE[1])
+    torch.testing.assert_close(logvar[:2], raw[:2])  # ordinary samples untouched
+    assert torch.isfinite(reparameterize(mu, logvar)).all()
+
+
 def test_reparameterize_has_the_asked_mean_and_variance():
     """Check that 10^5 draws have mean mu and variance exp(logvar), within
     4 standard errors."""
