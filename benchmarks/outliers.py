@@ -147,7 +147,9 @@ def resolve_method(spec):
     if not options:
         return METHODS[base]
     if base not in _SKAE_METHODS:
-        raise ValueError(f"{spec!r}: only skae methods {list(_SKAE_METHODS)} take [options]")
+        raise ValueError(
+            f"{spec!r}: only skae methods {list(_SKAE_METHODS)} take [options]"
+        )
     overrides = {}
     for item in options.split(";"):
         key, _, value = item.partition("=")
@@ -285,8 +287,9 @@ def main(argv=None):
     parser.add_argument("--datasets", help="comma-separated names (e.g. cardio,thyroid)")
     parser.add_argument(
         "--methods",
-        help="comma-separated, from: " + ", ".join(METHODS) + "; a skae method may "
-        "override parameters of the detector or its autoencoder, e.g. AE[loss=mse;clip=2]",
+        help="comma-separated, from: " + ", ".join(METHODS) + "; a skae method "
+        "may override parameters of the detector or its autoencoder, e.g. "
+        "AE[loss=mse;clip=2]",
     )
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--max-rows", type=int, default=50_000)

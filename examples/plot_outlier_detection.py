@@ -68,8 +68,9 @@ print(f"flagged {np.mean(labels == -1):.0%} of the test set as outliers")
 # Scores of inliers and outliers
 # ------------------------------
 # The anomaly score is ``-score_samples``: the mean absolute reconstruction
-# error in the scaled units (the default autoencoder's ``loss="mae"``). Malignant tumours sit in the right tail; the
-# dashed line is the threshold set by ``contamination``.
+# error in the scaled units (the default autoencoder's ``loss="mae"``).
+# Malignant tumours sit in the right tail; the dashed line is the threshold
+# set by ``contamination``.
 import matplotlib.pyplot as plt
 from sklearn.metrics import RocCurveDisplay
 

@@ -39,8 +39,8 @@ class AutoEncoderTransformer(_BaseAE):
     standardize : bool or "auto", default="auto"
         Standardise each feature (zero mean, unit variance, computed on the
         training data) before the network sees it; :meth:`inverse_transform`
-        undoes it. ``"auto"`` means True for ``loss="mse"`` or ``"mae"`` and False for
-        ``loss="bce"`` (whose data must stay in [0, 1]). This is what lets
+        undoes it. ``"auto"`` means True for ``loss="mse"`` or ``"mae"``
+        and False for ``loss="bce"`` (whose data must stay in [0, 1]). This is what lets
         the estimator work on raw features of very different scales, without
         a scaler in front.
     max_epochs : int, default=200

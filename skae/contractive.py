@@ -83,8 +83,8 @@ class ContractiveAE(_BaseAE):
     standardize : bool or "auto", default="auto"
         Standardise each feature (zero mean, unit variance, computed on the
         training data) before the network sees it; :meth:`inverse_transform`
-        undoes it. ``"auto"`` means True for ``loss="mse"`` or ``"mae"`` and False for
-        ``loss="bce"``. The Jacobian is taken with respect to the network's
+        undoes it. ``"auto"`` means True for ``loss="mse"`` or ``"mae"``
+        and False for ``loss="bce"``. The Jacobian is taken with respect to the network's
         input, so in standardised units when this is on.
     max_epochs : int, default=200
         Maximum number of passes over the training data.

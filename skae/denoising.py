@@ -68,8 +68,8 @@ class DenoisingAE(_BaseAE):
     standardize : bool or "auto", default="auto"
         Standardise each feature (zero mean, unit variance, computed on the
         training data) before the network sees it; :meth:`inverse_transform`
-        undoes it. ``"auto"`` means True for ``loss="mse"`` or ``"mae"`` and False for
-        ``loss="bce"``. The corruption is applied after standardisation.
+        undoes it. ``"auto"`` means True for ``loss="mse"`` or ``"mae"``
+        and False for ``loss="bce"``. The corruption is applied after standardisation.
     max_epochs : int, default=200
         Maximum number of passes over the training data.
     batch_size : int, default=128

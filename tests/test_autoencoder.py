@@ -328,7 +328,8 @@ def test_n_components_must_be_below_n_features(blobs):
 
 
 def test_bce_on_data_outside_unit_interval(blobs):
-    with pytest.raises(ValueError, match=r"loss='bce' needs data in \[0, 1\], but X ranges from -.*use loss='mse'"):
+    msg = r"loss='bce' needs data in \[0, 1\], but X ranges from -.*use loss='mse'"
+    with pytest.raises(ValueError, match=msg):
         AutoEncoderTransformer(n_components=2, loss="bce", **FAST).fit(blobs)
 
 
