@@ -1,14 +1,37 @@
-"""The shared base of every skae autoencoder estimator.
+"""The shared base of every skae autoencoder estimator: the training core.
 
 :class:`_BaseAE` owns the scikit-learn contract (parameter validation, input
 validation, fitted state, feature names, ``set_output``), reproducibility,
-the ``device`` parameter, internal standardisation and batched prediction,
-and trains its network through a skorch :class:`~skae._net._AENet`.
-A subclass supplies its network (``_build_module``) and its loss
-(``_batch_loss``), and may add input checks (``_check_input``), fitted
-attributes computed from the training data (``_fit_data_attributes``), a
-per-sample score (``_sample_scores``) and its per-feature breakdown
-(``_feature_errors``).
+the ``device`` parameter and batched prediction, and trains its model
+through a skorch :class:`~skae._net._AENet`. ``fit``, ``partial_fit`` and
+``warm_start`` all go through :meth:`_BaseAE._fit`, as in scikit-learn's
+``MLPClassifier._fit(X, y, incremental)``.
+
+A fit flows one way: the estimator validates and builds; the net loops and
+steps the optimizer; the model (an ``nn.Module``) does all the tensor
+mathematics and returns its loss terms; the criterion sums them. A subclass
+overrides small hooks, never the fit itself:
+
+``_likelihood_param``, ``_likelihoods``
+    Which parameter names the likelihood and the table of likelihood objects.
+``_check_input(X)``
+    Extra checks of the training data.
+``_data_attributes(X)``
+    Fitted attributes computed from the training data (a dict).
+``_build_module(n_features, scaler, seed)``
+    The model, built from the ``architecture`` spec.
+``_criterion_weights()``
+    Weights of the model's loss terms.
+``_train_transform(attributes, scaler, seed)``
+    A per-batch transform of the training data (the denoising corruption).
+``_validate_y(X, y, reset)``
+    The targets (None for the unsupervised estimators).
+``_net_class()``, ``_net_params()``
+    The skorch net and extra arguments (a second module and optimizer).
+``_attributes_after_training(net)``
+    Fitted attributes read from the trained model.
+``_sample_scores(module, x)``
+    The per-sample score of :meth:`score_samples`.
 """
 
 import copy
@@ -24,17 +47,21 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
-from skorch.callbacks import EarlyStopping
-from skorch.helper import predefined_split
+from skorch.callbacks import Callback, EarlyStopping
 
-from ._net import _AENet, _BatchIterator, _CheckFiniteLoss, _TensorDataset, _to_tensor
-from .losses import feature_reconstruction_error, reconstruction_error
-from .modules.mlp import ACTIVATIONS, mlp_autoencoder
+from ._data import ArrayDataset, BatchIterator, ValidationSplit, device_tensor, fits_on_device
+from ._net import _AENet, _CheckFiniteLoss
+from .architectures import MLP
+from .likelihoods import LOSSES, standardization_stats
+from .modules.criterion import LossTerms
+from .modules.mlp import ACTIVATIONS
+from .modules.models import ReconstructionModel
+from .modules.scaling import Standardize
 from .utils.validation import (
+    HasMethods,
     Interval,
     StrOptions,
     check_device,
-    check_unit_interval,
     validate_params,
 )
 
@@ -58,13 +85,15 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of the skae autoencoders. Not for direct use.
 
     Subclasses define ``__init__`` with their full signature (scikit-learn
-    reads the parameters from it) and override the hooks below.
+    reads the parameters from it) and override the hooks listed in the
+    module docstring.
     """
 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
+        "architecture": [HasMethods(["encoder", "decoder"]), None],
         "standardize": ["boolean", StrOptions({"auto"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -75,86 +104,125 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "stream_data": ["boolean", StrOptions({"auto"})],
         "callbacks": [list, None],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
+    #: The parameter that names the likelihood, and its table of objects.
+    _likelihood_param = "loss"
+    _likelihoods = LOSSES
+
     # ------------------------------------------------------------------
     # Hooks for subclasses
     # ------------------------------------------------------------------
+    def get_likelihood(self):
+        """The observation model that the current parameters select.
+
+        Returns
+        -------
+        likelihood : skae.likelihoods.Likelihood
+            Its loss, output activation, default scaling and range check.
+        """
+        return self._likelihoods[getattr(self, self._likelihood_param)]
+
     def _check_input(self, X):
         """Extra checks of the validated training data (raise ValueError)."""
-        if getattr(self, "loss", None) == "bce":
-            check_unit_interval(X, type(self).__name__, "loss='bce'", "loss='mse'")
+        self._check_range(X)
 
-    def _fit_data_attributes(self, X):
-        """Set fitted attributes computed from the training data, before
-        training (``X`` validated, in its own units; ``mean_`` and ``scale_``
-        are already set, so ``self._scale(X)`` is what the network sees)."""
+    def _check_range(self, X):
+        param = self._likelihood_param
+        value = getattr(self, param)
+        alternative = next(k for k, v in self._likelihoods.items() if not v.bounded)
+        self.get_likelihood().check_range(
+            X, type(self).__name__, f"{param}={value!r}", f"{param}={alternative!r}"
+        )
 
     def _use_standardize(self):
-        """Whether to standardise features inside the estimator."""
+        """Whether the model standardises its input (its first layer)."""
+        likelihood = self.get_likelihood()
         if self.standardize == "auto":
-            return self.loss != "bce"
-        if self.standardize and self.loss == "bce":
+            return likelihood.standardize
+        if self.standardize and likelihood.bounded:
+            param = self._likelihood_param
+            value = getattr(self, param)
             raise ValueError(
                 f"{type(self).__name__}: standardize=True moves data out of "
-                "[0, 1], which loss='bce' needs; use standardize='auto' or "
-                "False with loss='bce', or loss='mse'."
+                f"[0, 1], which {param}={value!r} needs; use standardize='auto' or "
+                f"False with {param}={value!r}."
             )
         return bool(self.standardize)
 
-    def _module_factory(self):
-        """The function that builds the autoencoder from its sizes (the
-        mirrored MLP; ContractiveAE swaps in the tied-weights one)."""
-        return mlp_autoencoder
+    def _data_attributes(self, X):
+        """Fitted attributes computed from the training data: the
+        standardisation (``mean_``, ``scale_``) and a subclass's own."""
+        if not self._use_standardize():
+            return {"mean_": None, "scale_": None}
+        mean, scale = standardization_stats(X)
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
+            raise ValueError(
+                f"{type(self).__name__}: the per-feature mean or standard deviation "
+                "of X is not finite (values too large to standardise); rescale X."
+            )
+        # Constant features keep their (zero) deviation instead of a
+        # division by zero, as in StandardScaler.
+        scale[scale < 10 * np.finfo(X.dtype).eps] = 1.0
+        return {"mean_": mean.astype(X.dtype), "scale_": scale.astype(X.dtype)}
 
-    def _build_module(self, n_features):
-        """Return the untrained ``nn.Module`` for ``n_features`` inputs."""
-        return self._module_factory()(
-            n_features,
-            self._hidden_layer_sizes(),
-            self.n_components,
-            self.activation,
-            "sigmoid" if self.loss == "bce" else "identity",
+    def _architecture(self):
+        """The ``architecture`` spec with the estimator's defaults filled in."""
+        spec = MLP() if self.architecture is None else self.architecture
+        return spec.resolve(
+            type(self).__name__,
+            hidden_layer_sizes=self.hidden_layer_sizes,
+            activation=self.activation,
         )
 
-    def _batch_loss(self, module, X, training):
-        """Scalar training loss of a batch ``X`` (already scaled, on device)."""
-        return reconstruction_error(module(X), X, self.loss).mean()
+    def _build_module(self, n_features, scaler, seed):
+        """Return the untrained model for ``n_features`` inputs: by default
+        the encoder and decoder of the architecture, trained on the
+        reconstruction loss."""
+        spec = self._architecture()
+        return ReconstructionModel(
+            spec.encoder(n_features, self.n_components),
+            spec.decoder(self.n_components, n_features),
+            self.get_likelihood(),
+            scaler,
+        )
 
-    def _sample_scores(self, module, X):
+    def _criterion_weights(self):
+        """Weights of the model's loss terms, by name."""
+        return {}
+
+    def _train_transform(self, attributes, scaler, seed):
+        """A per-batch transform of the training batches, or None."""
+        return None
+
+    def _validate_y(self, X, y, reset):
+        """The targets of a fit; the unsupervised estimators ignore ``y``."""
+        return None
+
+    def _net_class(self):
+        return _AENet
+
+    def _net_params(self):
+        """Extra keyword arguments of the net (modules, optimizers...)."""
+        return {}
+
+    def _attributes_after_training(self, net, attributes):
+        """Fitted attributes read from the trained model (a dict)."""
+        return {}
+
+    def _sample_scores(self, module, x):
         """Per-sample score, higher is better: minus the reconstruction error."""
-        return -reconstruction_error(module(X), X, self.loss)
-
-    def _feature_errors(self, module, X):
-        """Per-sample, per-feature reconstruction error (higher is worse).
-
-        Used by :class:`skae.AEOutlierDetector` to show which features make a
-        sample abnormal. The default is the reconstruction loss of each
-        feature; estimators whose ``forward`` is not the decoder's raw output
-        of ``x`` override it.
-        """
-        return feature_reconstruction_error(module(X), X, self.loss)
+        return module.score_samples(x)
 
     # ------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------
-    def _hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        try:
-            sizes = tuple(sizes)
-        except TypeError:
-            sizes = (sizes,)
-        if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
-            raise ValueError(
-                f"{type(self).__name__}: hidden_layer_sizes must be a tuple of "
-                f"positive ints, got {self.hidden_layer_sizes!r}."
-            )
-        return sizes
-
     def fit(self, X, y=None):
         """Fit the autoencoder to ``X``.
 
@@ -170,48 +238,146 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X, y=None):
+        """Train for one epoch on ``X``, continuing from the current state.
+
+        The first call initialises the network, and its standardisation
+        from this first ``X``; every call then makes one pass over ``X``
+        (without early stopping), so that data too large for memory can be
+        fed chunk by chunk.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, incremental=True)
+
+    def _fit(self, X, y, incremental):
+        # A fit is atomic: on any exception (Ctrl-C included) the estimator
+        # is left exactly as it was before the call.
+        before = self.__dict__.copy()
+        try:
+            self._fit_and_set(X, y, incremental)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        return self
+
+    def _fit_and_set(self, X, y, incremental):
         validate_params(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
         name = type(self).__name__
+        reuse = hasattr(self, "net_") and (incremental or self.warm_start)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=not reuse)
+        y = self._validate_y(X, y, reset=not reuse)
         device = check_device(self.device, name)
-        self._hidden_layer_sizes()
+        self._architecture()
         self._check_input(X)
-        standardize = self._use_standardize()
 
-        if standardize:
-            self.mean_ = X.mean(axis=0)
-            scale = X.std(axis=0)
-            # Constant features keep their (zero) deviation instead of a
-            # division by zero, as in StandardScaler.
-            scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
-            self.scale_ = scale
+        if incremental and reuse:
+            # Continue the fitted net: same optimizer state, noise streams,
+            # history. A copy, so that a failure leaves the estimator as it was.
+            net = copy.deepcopy(self.net_)
+            attributes = {}
         else:
-            self.mean_ = None
-            self.scale_ = None
-        self._fit_data_attributes(X)
-        Xs = _to_tensor(self._scale(X), device)
-
-        rng = check_random_state(self.random_state)
-        init_seed, shuffle_seed, split_seed, noise_seed, eval_seed = rng.randint(
-            np.iinfo(np.int32).max, size=5
+            rng = check_random_state(self.random_state)
+            init_seed, shuffle_seed, split_seed, noise_seed, eval_seed = (
+                int(s) for s in rng.randint(np.iinfo(np.int32).max, size=5)
+            )
+            if reuse:  # warm_start: a new training run of the fitted model
+                module = copy.deepcopy(self.net_.module_)
+                attributes = {}
+                kept = {k: getattr(self, k) for k in ("mean_", "scale_")}
+                scaler = module.scaler
+            else:
+                attributes = self._data_attributes(X)
+                kept = attributes
+                scaler = Standardize(attributes["mean_"], attributes["scale_"])
+                # Weights are drawn from torch's global generator: fork it so
+                # that the caller's global RNG state is left as it was.
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(init_seed)
+                    module = self._build_module(X.shape[1], scaler, noise_seed)
+                attributes["_eval_seed"] = eval_seed
+            transform = self._train_transform(
+                {**self.__dict__, **kept, **attributes}, scaler, noise_seed
+            )
+            net = self._make_net(
+                module, len(X), transform, shuffle_seed, split_seed,
+                early_stopping=not incremental, device=device,
+            )
+        dataset = self._dataset(X, y, device)
+        if incremental:
+            net.partial_fit(dataset, epochs=1)
+        else:
+            net.partial_fit(dataset)
+        # The fitted net keeps no validation split and no early stopping
+        # (whose state holds a copy of the weights): it continues training
+        # on its own with net_.partial_fit, and pickles at the model's size.
+        net.train_split = None
+        net.callbacks_ = [(n, cb) for n, cb in net.callbacks_ if n != "early_stopping"]
+        for name_ in net._modules:
+            getattr(net, name_ + "_").eval()
+        attributes.update(self._attributes_after_training(net, {**self.__dict__, **attributes}))
+        attributes.update(
+            net_=net,
+            history_=net.history,
+            n_epochs_=len(net.history),
+            n_components_=self.n_components,
+            _predict_cache={},
         )
-        # Seed of any randomness at prediction time (the VAE's importance
-        # samples): fixed at fit, so that predictions are deterministic.
-        self._eval_seed = int(eval_seed)
-        # Weights are drawn from torch's global generator: fork it so that
-        # the caller's global RNG state is left as it was.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(init_seed))
-            module = self._build_module(X.shape[1])
+        for key, value in attributes.items():
+            setattr(self, key, value)
 
-        n_valid = int(np.floor(self.validation_fraction * len(X)))
-        use_valid = self.early_stopping and n_valid >= 1 and len(X) - n_valid >= 1
+    def _dataset(self, X, y, device):
+        """The training data, on the device when they fit there (or
+        ``stream_data=False``), else left in host memory and streamed."""
+        stream = self.stream_data
+        if stream == "auto":
+            stream = not fits_on_device(X, device)
+        inputs = X if stream else device_tensor(X, device)
+        return ArrayDataset(inputs, y)
+
+    def _callbacks(self):
+        callbacks = self.callbacks or []
+        out = []
+        for i, cb in enumerate(callbacks):
+            named = isinstance(cb, tuple) and len(cb) == 2 and isinstance(cb[0], str)
+            obj = cb[1] if named else cb
+            if not isinstance(obj, Callback) and not (
+                isinstance(obj, type) and issubclass(obj, Callback)
+            ):
+                raise TypeError(
+                    f"{type(self).__name__}: callbacks[{i}] must be a skorch "
+                    f"Callback or a (name, Callback) tuple, got {cb!r}."
+                )
+            if named and cb[0] in ("check_finite", "early_stopping"):
+                raise ValueError(
+                    f"{type(self).__name__}: the callback name {cb[0]!r} is "
+                    "reserved; give your callback another name."
+                )
+            out.append(copy.deepcopy(cb))
+        return out
+
+    def _make_net(self, module, n_samples, transform, shuffle_seed, split_seed,
+                  early_stopping, device):
+        name = type(self).__name__
+        n_valid = int(np.floor(self.validation_fraction * n_samples))
+        use_valid = (
+            early_stopping and self.early_stopping and n_valid >= 1 and n_samples - n_valid >= 1
+        )
         callbacks = [("check_finite", _CheckFiniteLoss(name, self.lr))]
         if use_valid:
-            perm = torch.from_numpy(np.random.default_rng(split_seed).permutation(len(X)))
-            perm = perm.to(device)
-            train_ds = _TensorDataset(Xs[perm[n_valid:]])
-            train_split = predefined_split(_TensorDataset(Xs[perm[:n_valid]]))
             callbacks.append(
                 (
                     "early_stopping",
@@ -225,91 +391,78 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     ),
                 )
             )
-        else:
-            train_ds = _TensorDataset(Xs)
-            train_split = None
-        callbacks += copy.deepcopy(self.callbacks or [])
-
+        callbacks += self._callbacks()
         optimizer = self.optimizer
         if isinstance(optimizer, str):
             optimizer = _OPTIMIZERS[optimizer]
-        net = _AENet(
+        elif not issubclass(optimizer, torch.optim.Optimizer):
+            raise TypeError(
+                f"{name}: optimizer must be one of {sorted(_OPTIMIZERS)} or a "
+                f"torch.optim.Optimizer subclass, got {optimizer!r}."
+            )
+        net = self._net_class()(
             module,
-            batch_loss=self._batch_loss,
-            criterion=torch.nn.MSELoss,  # unused: the loss is batch_loss
+            criterion=LossTerms,
+            criterion__weights=self._criterion_weights(),
             optimizer=optimizer,
             lr=self.lr,
             optimizer__weight_decay=self.weight_decay,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            iterator_train=_BatchIterator,
             iterator_train__shuffle=True,
             iterator_train__rng=np.random.default_rng(shuffle_seed),
-            iterator_valid=_BatchIterator,
-            train_split=train_split,
+            iterator_train__transform=transform,
+            iterator_valid__transform=transform,
+            train_split=ValidationSplit(self.validation_fraction, split_seed) if use_valid else None,
             callbacks=callbacks,
             device=str(device),
             verbose=self.verbose,
+            **self._net_params(),
         )
         if not self.verbose:
             # PrintLog formats its table every epoch even when it prints
             # nothing; drop it when silent.
             net.set_params(callbacks__print_log=None)
-        # Subclasses draw training noise from this generator (seeded, on the
-        # device); it is removed after fit because generators do not pickle.
-        self._noise_generator = torch.Generator(device=device).manual_seed(
-            int(noise_seed)
-        )
-        try:
-            with warnings.catch_warnings():
-                # skorch warns when the module is passed as an instance.
-                warnings.simplefilter("ignore", UserWarning)
-                net.initialize()
-            net.partial_fit(train_ds)
-        finally:
-            del self._noise_generator
-        net.module_.eval()
-        self.net_ = net
-        self.history_ = net.history
-        self.n_epochs_ = len(net.history)
-        self.n_components_ = self.n_components
-        return self
+        with warnings.catch_warnings():
+            # skorch warns when the module is passed as an instance.
+            warnings.simplefilter("ignore", UserWarning)
+            net.initialize()
+        return net
 
     # ------------------------------------------------------------------
     # Prediction
     # ------------------------------------------------------------------
-    def _scale(self, X):
-        if self.mean_ is None:
-            return X
-        return (X - self.mean_) / self.scale_
+    def _eval_module(self, dtype):
+        """The trained model in ``dtype``: float64 input is evaluated by a
+        float64 copy, made once and kept, so that results do not depend on
+        how rows are grouped into batches beyond float64 round-off."""
+        module = self.net_.module_
+        if dtype != torch.float64:
+            return module
+        cache = self._predict_cache
+        if "float64" not in cache:
+            cache["float64"] = copy.deepcopy(module).to(torch.float64)
+        return cache["float64"]
 
-    def _unscale(self, X):
-        if self.mean_ is None:
-            return X
-        return X * self.scale_ + self.mean_
-
-    def _map_batches(self, fn, X, scale=True):
+    def _map_batches(self, fn, X):
         """Apply ``fn(module, tensor)`` to ``X`` in batches, gradients off.
 
-        The network trains in float32; float64 input is evaluated by a
-        float64 copy of it, so that results do not depend on how rows are
-        grouped into batches beyond float64 round-off. Returns a NumPy
-        array of ``X``'s dtype, on the CPU.
+        Returns a NumPy array of ``X``'s dtype on the CPU, preallocated:
+        memory is one batch plus the output, however many rows.
         """
-        module = self.net_.module_
-        device = self.net_.device
         dtype = torch.float64 if X.dtype == np.float64 else torch.float32
-        if dtype == torch.float64:
-            module = copy.deepcopy(module).to(dtype)
-        out = []
+        module = self._eval_module(dtype)
+        device = self.net_.device
+        out = None
         with torch.no_grad():
             for start in range(0, len(X), _PREDICT_BATCH_SIZE):
-                batch = X[start : start + _PREDICT_BATCH_SIZE]
-                if scale:
-                    batch = self._scale(batch)
-                batch = torch.as_tensor(np.asarray(batch), dtype=dtype, device=device)
-                out.append(fn(module, batch).cpu().numpy())
-        return np.concatenate(out).astype(X.dtype, copy=False)
+                batch = np.array(X[start : start + _PREDICT_BATCH_SIZE], dtype=X.dtype, order="C")
+                result = fn(module, torch.from_numpy(batch).to(device=device, dtype=dtype))
+                result = result.cpu().numpy()
+                if out is None:
+                    out = np.empty((len(X), *result.shape[1:]), dtype=X.dtype)
+                out[start : start + len(result)] = result
+        return out
 
     def _validate_X(self, X):
         check_is_fitted(self)
@@ -345,15 +498,17 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             Reconstructions in the units of the training data.
         """
         check_is_fitted(self)
-        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        Z = check_array(
+            X, dtype=[np.float64, np.float32], input_name="X",
+            estimator=self,
+        )
         if Z.shape[1] != self.n_components_:
             raise ValueError(
                 f"{type(self).__name__}.inverse_transform: X has {Z.shape[1]} "
                 f"features, but codes of this estimator have "
                 f"n_components={self.n_components_}."
             )
-        X_rec = self._map_batches(lambda m, z: m.decode(z), Z, scale=False)
-        return self._unscale(X_rec).astype(Z.dtype, copy=False)
+        return self._map_batches(lambda m, z: m.decode(z), Z)
 
     def score_samples(self, X):
         """Per-sample score: minus the reconstruction error (higher is better).
@@ -375,6 +530,25 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X = self._validate_X(X)
         return self._map_batches(self._sample_scores, X)
 
+    def feature_errors(self, X):
+        """Reconstruction loss of each feature of each sample.
+
+        The per-feature terms behind :meth:`score_samples` (in the units the
+        network sees: standardised when ``standardize`` is on), to see which
+        columns a sample is badly explained on.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to explain.
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples, n_features)
+        """
+        X = self._validate_X(X)
+        return self._map_batches(lambda m, x: m.feature_errors(x), X)
+
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` over ``X``.
 
@@ -391,6 +565,12 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         return float(np.mean(self.score_samples(X)))
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "_predict_cache" in state:
+            state["_predict_cache"] = {}
+        return state
+
     @property
     def _n_features_out(self):
         return self.n_components_
@@ -399,5 +579,3 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-

@@ -1,60 +1,32 @@
-"""The skorch side of skae: a ``NeuralNet`` whose loss is the estimator's.
+"""The skorch side of skae: the net that trains every estimator's model.
 
-skorch runs the training loop, callbacks, early stopping and history. Two
-things are changed for speed and for the estimators' needs:
+skorch runs the training loop, callbacks, early stopping and history; the
+module returns its loss terms and the criterion
+(:class:`~skae.modules.LossTerms`) sums them, so the net holds no reference
+to the estimator, pickles on its own and can go on training with skorch's
+own ``partial_fit``. Changes to :class:`skorch.NeuralNet`:
 
-* batches are slices of one tensor that already sits on the device
-  (:class:`_TensorDataset`, :class:`_BatchIterator`) instead of a
-  ``DataLoader`` that indexes and collates item by item;
-* the loss is computed by a callable of the estimator, ``batch_loss(module,
-  X, training)``, so that each estimator supplies only its objective.
+* batches come from :class:`~skae._data.BatchIterator` (gathered by index,
+  on the device), not from a ``DataLoader`` that collates item by item;
+* a model without targets gets ``None`` as ``y_true``;
+* ``KeyboardInterrupt`` reaches the caller (skorch's ``partial_fit`` stops
+  training quietly instead);
+* batch-level callbacks are dispatched only to the callbacks that handle
+  them.
+
+A model with a second network and optimizer (the adversarial autoencoder)
+subclasses :class:`_AENet` the skorch way: ``initialize_module`` adds the
+second module, ``initialize_optimizer`` its optimizer (with
+``get_params_for_optimizer``), and ``train_step`` steps both.
 """
 
 import math
 
-import numpy as np
-import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
+from skorch.utils import to_tensor
 
-
-class _TensorDataset(torch.utils.data.Dataset):
-    """A dataset of one tensor; batches are taken by slicing, not indexing."""
-
-    def __init__(self, X):
-        self.X = X
-
-    def __len__(self):
-        return len(self.X)
-
-    def __getitem__(self, i):
-        return self.X[i], self.X[i]
-
-
-class _BatchIterator:
-    """Yield ``(X_batch, None)`` slices of a :class:`_TensorDataset`.
-
-    With ``shuffle=True`` the rows are permuted once per epoch (one gather on
-    the device) by ``rng``, a :class:`numpy.random.Generator` that lives for
-    the whole fit so that every epoch gets a new order.
-    """
-
-    def __init__(self, dataset, batch_size=128, shuffle=False, rng=None):
-        self.dataset = dataset
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.rng = rng
-
-    def __len__(self):
-        return math.ceil(len(self.dataset) / self.batch_size)
-
-    def __iter__(self):
-        X = self.dataset.X
-        if self.shuffle:
-            perm = torch.from_numpy(self.rng.permutation(len(X))).to(X.device)
-            X = X[perm]
-        for start in range(0, len(X), self.batch_size):
-            yield X[start : start + self.batch_size], None
+from ._data import ArrayDataset, BatchIterator
 
 
 class _CheckFiniteLoss(Callback):
@@ -77,22 +49,19 @@ class _CheckFiniteLoss(Callback):
 
 
 class _AENet(NeuralNet):
-    """``NeuralNet`` that trains ``module`` on ``batch_loss(module, X, training)``.
+    """``NeuralNet`` whose module returns loss terms and whose criterion sums them."""
 
-    ``criterion`` is unused (skorch requires one); ``infer`` returns the batch
-    itself so that the whole forward pass happens inside ``batch_loss``,
-    which may need the encoder and decoder separately (Jacobians, noise,
-    sampling).
-    """
-
-    def __init__(self, module, *args, batch_loss, **kwargs):
-        super().__init__(module, *args, **kwargs)
-        self.batch_loss = batch_loss
+    def __init__(self, module, *args, dataset=ArrayDataset, iterator_train=BatchIterator,
+                 iterator_valid=BatchIterator, **kwargs):
+        super().__init__(
+            module, *args, dataset=dataset, iterator_train=iterator_train,
+            iterator_valid=iterator_valid, **kwargs,
+        )
 
     def _set_training(self, training=True):
         # skorch calls this before every batch; walking the module tree to
         # set a mode it already has costs ~7% of a small network's step.
-        if self.module_.training != training:
+        if any(getattr(self, name + "_").training != training for name in self._modules):
             super()._set_training(training)
 
     def notify(self, method_name, **cb_kwargs):
@@ -118,14 +87,41 @@ class _AENet(NeuralNet):
             cache = self._batch_callbacks_cache = (self.callbacks_, handlers)
         return cache[1][method_name]
 
-    def infer(self, x, **fit_params):
-        return x
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_batch_callbacks_cache", None)
+        return state
+
+    def get_iterator(self, dataset, training=False):
+        iterator = super().get_iterator(dataset, training)
+        if isinstance(iterator, BatchIterator):
+            iterator.device = self.device
+        return iterator
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        return self.batch_loss(self.module_, X, training)
+        if y_true is not None:
+            y_true = to_tensor(y_true, device=self.device)
+        return self.criterion_(y_pred, y_true)
 
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        # As skorch's, except that KeyboardInterrupt is not swallowed: Ctrl-C
+        # must stop the caller (a GridSearchCV too), not only this fit.
+        if not self.initialized_:
+            self.initialize()
+        routing_method = fit_params.pop("_routing_method", "partial_fit")
+        self.notify("on_train_begin", X=X, y=y)
+        try:
+            self.fit_loop(X, y, _routing_method=routing_method, **fit_params)
+        except KeyboardInterrupt:
+            # skorch's EarlyStopping stops training by raising it; anything
+            # else is the user's Ctrl-C.
+            if not self._early_stopped():
+                raise
+        self.notify("on_train_end", X=X, y=y)
+        return self
 
-def _to_tensor(X, device):
-    """Copy an array to a float32 tensor on ``device`` (the caller's array is
-    never shared, so that in-place operations cannot reach it)."""
-    return torch.tensor(np.asarray(X, dtype=np.float32), device=device)
+    def _early_stopped(self):
+        return any(
+            isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+            for _, cb in self.callbacks_
+        )

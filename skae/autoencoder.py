@@ -1,10 +1,12 @@
 """Undercomplete MLP autoencoder as a scikit-learn transformer."""
 
-from .losses import RECONSTRUCTION_LOSSES
 from ._base import _BaseAE
+from ._docstrings import fill_doc
+from .losses import RECONSTRUCTION_LOSSES
 from .utils.validation import StrOptions
 
 
+@fill_doc
 class AutoEncoderTransformer(_BaseAE):
     """Undercomplete autoencoder for nonlinear dimensionality reduction.
 
@@ -16,8 +18,9 @@ class AutoEncoderTransformer(_BaseAE):
     :meth:`inverse_transform` returns ``g(z)``.
 
     The network is a plain :class:`torch.nn.Module`
-    (:class:`skae.modules.AutoEncoder`) trained by a skorch ``NeuralNet``
-    held in ``net_``.
+    (:class:`skae.modules.ReconstructionModel`, whose first layer
+    standardises the data) trained by a skorch ``NeuralNet`` held in
+    ``net_``.
 
     Parameters
     ----------
@@ -31,6 +34,7 @@ class AutoEncoderTransformer(_BaseAE):
         codes of outlying samples bounded, which gives evenly spread 2-D
         embeddings (on digits, ``"elu"`` and ``"relu"`` gave codes whose
         extremes lie 20 to 30 interquartile ranges out).
+    %(architecture)s
     loss : {"mse", "mae", "bce"}, default="mse"
         Reconstruction loss: squared error; absolute error, which outliers
         and heavy tails pull less (the Laplace likelihood; the default
@@ -65,15 +69,12 @@ class AutoEncoderTransformer(_BaseAE):
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
         Minimum relative improvement of the validation loss.
+    %(warm_start)s
+    %(stream_data)s
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks (e.g. ``ProgressBar``, ``LRScheduler``), or
         ``(name, callback)`` tuples. They are copied at each fit.
-    device : str or torch.device, default="cpu"
-        Where the network trains and predicts (``"cpu"``, ``"cuda"``,
-        ``"cuda:1"``, ``"mps"``). Outputs are NumPy arrays on any device.
-        The training data are moved to the device in one piece (batches
-        are slices of it), so they must fit in its memory; prediction
-        moves them batch by batch.
+    %(device)s
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split and the shuffling.
         The same value gives identical results on CPU.
@@ -145,6 +146,7 @@ class AutoEncoderTransformer(_BaseAE):
         *,
         hidden_layer_sizes=(128, 64),
         activation="tanh",
+        architecture=None,
         loss="mse",
         standardize="auto",
         max_epochs=200,
@@ -156,6 +158,8 @@ class AutoEncoderTransformer(_BaseAE):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        warm_start=False,
+        stream_data="auto",
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -164,6 +168,7 @@ class AutoEncoderTransformer(_BaseAE):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.architecture = architecture
         self.loss = loss
         self.standardize = standardize
         self.max_epochs = max_epochs
@@ -175,6 +180,8 @@ class AutoEncoderTransformer(_BaseAE):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.warm_start = warm_start
+        self.stream_data = stream_data
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state

@@ -3,17 +3,13 @@
 from numbers import Integral, Real
 
 from ._base import _BaseAE
-from .losses import (
-    RECONSTRUCTION_LOSSES,
-    code_and_contractive_penalty,
-    reconstruction_error,
-    stochastic_contractive_penalty,
-)
-from .modules.mlp import mlp_autoencoder
-from .modules.tied import tied_autoencoder
+from ._docstrings import fill_doc
+from .losses import RECONSTRUCTION_LOSSES
+from .modules.models import ContractiveModel
 from .utils.validation import Interval, StrOptions
 
 
+@fill_doc
 class ContractiveAE(_BaseAE):
     """Contractive autoencoder: a code insensitive to small moves of the input.
 
@@ -45,6 +41,7 @@ class ContractiveAE(_BaseAE):
     activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \
             default="tanh"
         Hidden activation. The code layer is linear.
+    %(architecture)s
     contraction : float, default=0.1
         Weight ``lambda >= 0`` of the penalty; 0 gives a plain autoencoder.
         The reconstruction error is a mean over features while the penalty
@@ -109,15 +106,12 @@ class ContractiveAE(_BaseAE):
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
         Minimum relative improvement of the validation loss.
+    %(warm_start)s
+    %(stream_data)s
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, or ``(name, callback)`` tuples. They are
         copied at each fit.
-    device : str or torch.device, default="cpu"
-        Where the network trains and predicts (``"cpu"``, ``"cuda"``,
-        ``"cuda:1"``, ``"mps"``). Outputs are NumPy arrays on any device.
-        The training data are moved to the device in one piece (batches
-        are slices of it), so they must fit in its memory; prediction
-        moves them batch by batch.
+    %(device)s
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling and
         the noise of the stochastic penalty. The same value gives identical
@@ -207,6 +201,7 @@ class ContractiveAE(_BaseAE):
         *,
         hidden_layer_sizes=(128, 64),
         activation="tanh",
+        architecture=None,
         contraction=0.1,
         penalty="analytic",
         noise_level=0.1,
@@ -223,6 +218,8 @@ class ContractiveAE(_BaseAE):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        warm_start=False,
+        stream_data="auto",
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -231,6 +228,7 @@ class ContractiveAE(_BaseAE):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.architecture = architecture
         self.contraction = contraction
         self.penalty = penalty
         self.noise_level = noise_level
@@ -247,28 +245,26 @@ class ContractiveAE(_BaseAE):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.warm_start = warm_start
+        self.stream_data = stream_data
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
-    def _module_factory(self):
-        return tied_autoencoder if self.tied_weights else mlp_autoencoder
-
-    def _batch_loss(self, module, X, training):
-        if self.penalty == "analytic":
-            code, penalty = code_and_contractive_penalty(
-                module.encoder, X, self._jacobian_method
-            )
+    def _build_module(self, n_features, scaler, seed):
+        spec = self._architecture()
+        encoder = spec.encoder(n_features, self.n_components)
+        if self.tied_weights:
+            decoder = spec.tied_decoder(encoder)
         else:
-            code = module.encoder(X)
-            penalty = stochastic_contractive_penalty(
-                module.encoder,
-                X,
-                self.noise_level,
-                self.n_noise_samples,
-                self._noise_generator,
-                code=code,
-            )
-        error = reconstruction_error(module.decoder(code), X, self.loss)
-        return error.mean() + self.contraction * penalty.mean()
+            decoder = spec.decoder(self.n_components, n_features)
+        return ContractiveModel(
+            encoder, decoder, self.get_likelihood(), scaler,
+            penalty=self.penalty, noise_level=self.noise_level,
+            n_noise_samples=self.n_noise_samples,
+            jacobian_method=self._jacobian_method, seed=seed,
+        )
+
+    def _criterion_weights(self):
+        return {"contraction": self.contraction}

@@ -7,11 +7,13 @@ import torch
 from sklearn.utils import check_random_state
 
 from ._base import _BaseAE
-from .losses import RECONSTRUCTION_LOSSES, reconstruction_error
-from .noise import NOISES, check_noise_level, salt_and_pepper_noise
+from ._docstrings import fill_doc
+from .losses import RECONSTRUCTION_LOSSES
+from .noise import NOISES, Corruption, check_noise_level
 from .utils.validation import Interval, StrOptions
 
 
+@fill_doc
 class DenoisingAE(_BaseAE):
     """Denoising autoencoder: learns to rebuild clean data from corrupted data.
 
@@ -36,6 +38,7 @@ class DenoisingAE(_BaseAE):
     activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \
             default="tanh"
         Hidden activation. The code layer is linear.
+    %(architecture)s
     noise : {"gaussian", "masking", "salt_and_pepper"} or callable, \
             default="gaussian"
         The corruption process (see :mod:`skae.noise`):
@@ -93,15 +96,12 @@ class DenoisingAE(_BaseAE):
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
         Minimum relative improvement of the validation loss.
+    %(warm_start)s
+    %(stream_data)s
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, or ``(name, callback)`` tuples. They are
         copied at each fit.
-    device : str or torch.device, default="cpu"
-        Where the network trains and predicts (``"cpu"``, ``"cuda"``,
-        ``"cuda:1"``, ``"mps"``). Outputs are NumPy arrays on any device.
-        The training data are moved to the device in one piece (batches
-        are slices of it), so they must fit in its memory; prediction
-        moves them batch by batch.
+    %(device)s
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling and
         the corruption. The same value gives identical results on CPU.
@@ -201,6 +201,7 @@ class DenoisingAE(_BaseAE):
         *,
         hidden_layer_sizes=(128, 64),
         activation="tanh",
+        architecture=None,
         noise="gaussian",
         noise_level=0.2,
         n_noise_samples=1,
@@ -215,6 +216,8 @@ class DenoisingAE(_BaseAE):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        warm_start=False,
+        stream_data="auto",
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -223,6 +226,7 @@ class DenoisingAE(_BaseAE):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.architecture = architecture
         self.noise = noise
         self.noise_level = noise_level
         self.n_noise_samples = n_noise_samples
@@ -237,6 +241,8 @@ class DenoisingAE(_BaseAE):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.warm_start = warm_start
+        self.stream_data = stream_data
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
@@ -249,37 +255,25 @@ class DenoisingAE(_BaseAE):
             check_noise_level(self.noise, self.noise_level, type(self).__name__)
         super()._check_input(X)
 
-    def _fit_data_attributes(self, X):
-        self.data_min_ = X.min(axis=0)
-        self.data_max_ = X.max(axis=0)
+    def _data_attributes(self, X):
+        return {
+            **super()._data_attributes(X),
+            "data_min_": X.min(axis=0),
+            "data_max_": X.max(axis=0),
+        }
 
-    def _corrupt_tensor(self, X, generator):
-        """Corrupt a batch in the network's units with ``generator``."""
-        noise = self.noise
-        if callable(noise):
-            # A copy, so that a callable working in place cannot reach the
-            # clean batch (which is also the target).
-            out = noise(X.clone(), generator)
-            if not isinstance(out, torch.Tensor) or out.shape != X.shape:
-                shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-                raise ValueError(
-                    f"{type(self).__name__}: the noise callable must return a "
-                    f"tensor of the batch's shape {tuple(X.shape)}, got {shape}."
-                )
-            return out
-        if noise == "salt_and_pepper":
-            low, high = (
-                torch.as_tensor(self._scale(v), dtype=X.dtype, device=X.device)
-                for v in (self.data_min_, self.data_max_)
-            )
-            return salt_and_pepper_noise(X, self.noise_level, generator, low=low, high=high)
-        return NOISES[noise](X, self.noise_level, generator)
+    def _corruption(self, attributes, seed):
+        mean, scale = attributes["mean_"], attributes["scale_"]
+        low, high = attributes["data_min_"], attributes["data_max_"]
+        if mean is not None:
+            low, high = (low - mean) / scale, (high - mean) / scale
+        return Corruption(
+            self.noise, self.noise_level, self.n_noise_samples, mean, scale, low, high,
+            seed, type(self).__name__,
+        )
 
-    def _batch_loss(self, module, X, training):
-        if self.n_noise_samples > 1:
-            X = X.repeat(self.n_noise_samples, 1)
-        X_tilde = self._corrupt_tensor(X, self._noise_generator)
-        return reconstruction_error(module(X_tilde), X, self.loss).mean()
+    def _train_transform(self, attributes, scaler, seed):
+        return self._corruption(attributes, seed)
 
     def corrupt(self, X, random_state=None):
         """Corrupt ``X`` with the estimator's corruption process.
@@ -307,6 +301,6 @@ class DenoisingAE(_BaseAE):
         rng = check_random_state(self.random_state if random_state is None else random_state)
         generator = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
         dtype = torch.float64 if X.dtype == np.float64 else torch.float32
-        Xt = torch.as_tensor(np.asarray(self._scale(X)), dtype=dtype)
-        X_tilde = self._corrupt_tensor(Xt, generator).numpy()
-        return self._unscale(X_tilde).astype(X.dtype, copy=False)
+        Xt = torch.tensor(np.asarray(X), dtype=dtype)
+        corruption = self._corruption(self.__dict__, 0)
+        return corruption.corrupt(Xt, generator).numpy().astype(X.dtype, copy=False)

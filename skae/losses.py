@@ -11,12 +11,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .likelihoods import LOSSES
 from .modules.mlp import ACTIVATIONS, MLPEncoder
 
 #: Reconstruction losses by name: squared error for real-valued data,
 #: absolute error for real-valued data with heavy tails or outliers, and
 #: cross-entropy (computed from logits, for stability) for data in [0, 1].
-RECONSTRUCTION_LOSSES = ("mse", "mae", "bce")
+RECONSTRUCTION_LOSSES = tuple(LOSSES)
 
 
 def reconstruction_error(output, x, loss="mse"):
@@ -79,15 +80,11 @@ def feature_reconstruction_error(output, x, loss="mse"):
     >>> feature_reconstruction_error(torch.zeros(1, 2), torch.tensor([[1.0, 2.0]]))
     tensor([[1., 4.]])
     """
-    if loss == "mse":
-        return (output - x) ** 2
-    if loss == "mae":
-        return (output - x).abs()
-    if loss == "bce":
-        return F.binary_cross_entropy_with_logits(output, x, reduction="none")
-    raise ValueError(
-        f"loss must be one of {RECONSTRUCTION_LOSSES}, got {loss!r}."
-    )
+    if loss not in LOSSES:
+        raise ValueError(
+            f"loss must be one of {RECONSTRUCTION_LOSSES}, got {loss!r}."
+        )
+    return LOSSES[loss].loss(output, x)
 
 
 # ----------------------------------------------------------------------
@@ -519,3 +516,65 @@ def importance_weighted_log_likelihood(log_weights):
     tensor([0., 0., 0.])
     """
     return torch.logsumexp(log_weights, dim=0) - math.log(log_weights.shape[0])
+
+
+def importance_weighted_terms(log_likelihood, prior, mu, logvar, eps, chunk=None):
+    """Importance-weighted ``log p(x)`` and mean ``log p(x|z_k)`` per sample.
+
+    With ``z_k = mu + sigma * eps_k`` (draws from the diagonal-Gaussian
+    posterior ``q(z|x)``), the log-weights are ``log p(x|z_k) + log p(z_k)
+    - log q(z_k|x)`` and the estimate is
+    :func:`importance_weighted_log_likelihood` of them [1]_. The draws are
+    reduced ``chunk`` at a time, so that memory does not grow with ``K``.
+
+    Parameters
+    ----------
+    log_likelihood : callable
+        ``log_likelihood(z)`` -> ``log p(x|z)`` of shape ``z.shape[:-1]``.
+    prior : object
+        With ``log_prob(z)``, e.g. :class:`skae.priors.StandardNormal`.
+    mu, logvar : Tensor of shape (n_samples, n_components)
+        The posterior's parameters.
+    eps : Tensor of shape (K, n_samples, n_components)
+        Standard-normal draws.
+    chunk : int, default=None
+        Draws evaluated at once; None for all ``K``.
+
+    Returns
+    -------
+    log_px : Tensor of shape (n_samples,)
+        The importance-weighted estimate of ``log p(x)``.
+    reconstruction : Tensor of shape (n_samples,)
+        Mean over the draws of ``log p(x|z_k)``.
+
+    References
+    ----------
+    .. [1] Y. Burda, R. Grosse and R. Salakhutdinov, "Importance weighted
+       autoencoders", ICLR 2016.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.losses import importance_weighted_terms
+    >>> from skae.priors import StandardNormal
+    >>> mu, logvar = torch.zeros(3, 2), torch.zeros(3, 2)
+    >>> log_px, rec = importance_weighted_terms(
+    ...     lambda z: torch.zeros(z.shape[:-1]), StandardNormal(), mu, logvar,
+    ...     torch.randn(10, 3, 2))
+    >>> log_px  # q equals the prior and p(x|z) = 1: log p(x) = 0 exactly
+    tensor([0., 0., 0.])
+    """
+    K = eps.shape[0]
+    chunk = K if chunk is None else chunk
+    std = torch.exp(0.5 * logvar)
+    log_px, log_w = [], []
+    for k in range(0, K, chunk):
+        z = mu + std * eps[k : k + chunk]
+        lp = log_likelihood(z)
+        log_q = gaussian_log_likelihood(mu, z, logvar)
+        log_px.append(lp)
+        log_w.append(lp + prior.log_prob(z) - log_q)
+    return (
+        importance_weighted_log_likelihood(torch.cat(log_w)),
+        torch.cat(log_px).mean(dim=0),
+    )

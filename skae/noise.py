@@ -181,3 +181,89 @@ NOISES = {
     "masking": masking_noise,
     "salt_and_pepper": salt_and_pepper_noise,
 }
+
+
+class Corruption:
+    """The denoising autoencoder's corruption, as a per-batch transform of
+    the data path.
+
+    Called on a clean training batch ``X`` (in the data's units, on the
+    device), it returns the keyword arguments of the model:
+    ``{"X": X~, "target": X}`` with ``X~ ~ q(x~ | x)`` drawn in the
+    network's units (standardised, when ``center`` and ``scale`` are
+    given) and returned in the data's units, and the batch repeated
+    ``n_noise_samples`` times. It holds its own seeded generator, which
+    pickles with the fitted net and continues its stream.
+
+    Parameters
+    ----------
+    noise : str or callable
+        A key of :data:`NOISES`, or ``noise(X, generator) -> X~``.
+    level : float
+        The noise level (ignored for a callable).
+    n_noise_samples : int, default=1
+        Corruptions of each sample per batch.
+    center, scale : ndarray of shape (n_features,), default=None
+        The standardisation of the network's first layer.
+    low, high : ndarray of shape (n_features,), default=None
+        The salt-and-pepper values, in the network's units.
+    seed : int, default=0
+        Seed of the draws.
+    caller_name : str, default="DenoisingAE"
+        Used in error messages.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.noise import Corruption
+    >>> batch = Corruption("masking", 0.5, n_noise_samples=2, seed=0)(torch.ones(4, 3))
+    >>> batch["X"].shape, batch["target"].shape
+    (torch.Size([8, 3]), torch.Size([8, 3]))
+    """
+
+    def __init__(self, noise, level, n_noise_samples=1, center=None, scale=None, low=None,
+                 high=None, seed=0, caller_name="DenoisingAE"):
+        from .utils.random import TorchGenerator
+
+        self.noise = noise
+        self.level = level
+        self.n_noise_samples = n_noise_samples
+        self.center = center
+        self.scale = scale
+        self.low = low
+        self.high = high
+        self.caller_name = caller_name
+        self.generator = TorchGenerator(seed)
+
+    def _as(self, values, X):
+        return torch.as_tensor(values, dtype=X.dtype, device=X.device)
+
+    def corrupt(self, X, generator):
+        """``X~`` for a clean batch ``X`` (data units), drawn from ``generator``."""
+        standardized = self.center is not None
+        if standardized:
+            center, scale = self._as(self.center, X), self._as(self.scale, X)
+            X = (X - center) / scale
+        noise = self.noise
+        if callable(noise):
+            # A copy, so that a callable working in place cannot reach the
+            # clean batch (which is also the target).
+            out = noise(X.clone(), generator)
+            if not isinstance(out, torch.Tensor) or out.shape != X.shape:
+                shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+                raise ValueError(
+                    f"{self.caller_name}: the noise callable must return a "
+                    f"tensor of the batch's shape {tuple(X.shape)}, got {shape}."
+                )
+        elif noise == "salt_and_pepper":
+            out = salt_and_pepper_noise(
+                X, self.level, generator, low=self._as(self.low, X), high=self._as(self.high, X)
+            )
+        else:
+            out = NOISES[noise](X, self.level, generator)
+        return out * scale + center if standardized else out
+
+    def __call__(self, X):
+        if self.n_noise_samples > 1:
+            X = X.repeat(self.n_noise_samples, *([1] * (X.dim() - 1)))
+        return {"X": self.corrupt(X, self.generator.get(X.device)), "target": X}

@@ -20,6 +20,10 @@ from .utils.validation import HasMethods, Interval, StrOptions, validate_params
 _QUANTILE_RANGE = (5.0, 95.0)
 _GAUSSIAN_RANGE = 3.289707253902945  # norm.ppf(0.95) - norm.ppf(0.05)
 
+# Rows scaled and scored at a time at prediction: the inner estimator's own
+# prediction batch, so that memory stays that of one chunk.
+_CHUNK_ROWS = 4096
+
 
 def _default_params(n_features):
     """Parameters of the default autoencoder for ``n_features`` inputs (see
@@ -229,13 +233,14 @@ class AEOutlierDetector(OutlierMixin, BaseEstimator):
             estimator = clone(self.estimator)
         params = estimator.get_params(deep=False)
         if self.scaling is not None:
-            for name, value in (("loss", "bce"), ("likelihood", "bernoulli")):
-                if params.get(name) == value:
-                    raise ValueError(
-                        f"AEOutlierDetector: scaling={self.scaling!r} moves data out "
-                        f"of [0, 1], which the estimator's {name}={value!r} needs; "
-                        f"use scaling=None with {name}={value!r}."
-                    )
+            if estimator.get_likelihood().bounded:
+                param = next(p for p in ("loss", "likelihood") if p in params)
+                value = params[param]
+                raise ValueError(
+                    f"AEOutlierDetector: scaling={self.scaling!r} moves data out "
+                    f"of [0, 1], which the estimator's {param}={value!r} needs; "
+                    f"use scaling=None with {param}={value!r}."
+                )
             if "standardize" in params:
                 # Scaled here already: a second standardisation is wasted work.
                 estimator.set_params(standardize=False)
@@ -245,9 +250,9 @@ class AEOutlierDetector(OutlierMixin, BaseEstimator):
         return estimator
 
     def _fit_scaling(self, X):
+        """The centre and scale of ``scaling`` (both None when off)."""
         if self.scaling is None:
-            self.center_ = self.scale_ = None
-            return
+            return None, None
         std = X.std(axis=0)
         if self.scaling == "robust":
             lo, center, hi = np.percentile(
@@ -263,13 +268,12 @@ class AEOutlierDetector(OutlierMixin, BaseEstimator):
         scale[zero] = std[zero]
         zero = scale <= eps * np.maximum(1.0, np.abs(center))
         scale[zero] = 1.0
-        self.center_ = center.astype(X.dtype)
-        self.scale_ = scale.astype(X.dtype)
+        return center.astype(X.dtype), scale.astype(X.dtype)
 
-    def _scale(self, X):
-        if self.center_ is None:
+    def _scale(self, X, center, scale):
+        if center is None:
             return X
-        return (X - self.center_) / self.scale_
+        return (X - center) / scale
 
     def fit(self, X, y=None):
         """Fit the autoencoder to ``X`` and set the threshold ``offset_``.
@@ -286,33 +290,52 @@ class AEOutlierDetector(OutlierMixin, BaseEstimator):
         self : object
             The fitted detector.
         """
+        before = self.__dict__.copy()
+        try:
+            self._fit(X)
+        except BaseException:
+            # Atomic: a failed fit (Ctrl-C included) leaves the detector as it was.
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        return self
+
+    def _fit(self, X):
         validate_params(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         estimator = self._make_estimator(X.shape[1])
-        self._fit_scaling(X)
-        Xs = self._scale(X)
+        center, scale = self._fit_scaling(X)
+        Xs = self._scale(X, center, scale)
         if self.clip is not None and self.scaling is not None:
             estimator.fit(np.clip(Xs, -self.clip, self.clip))
         else:
             estimator.fit(Xs)
-        self.estimator_ = estimator
-
-        scores = self._inner_scores(Xs)
+        scores = np.asarray(estimator.score_samples(Xs), dtype=np.float64)
+        del Xs
         if self.contamination == "auto":
             q1, q3 = np.percentile(-scores, [25, 75])
-            self.offset_ = -float(q3 + 1.5 * (q3 - q1))
+            offset = -float(q3 + 1.5 * (q3 - q1))
         else:
-            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
-        return self
+            offset = float(np.percentile(scores, 100.0 * self.contamination))
+        self.estimator_ = estimator
+        self.center_, self.scale_ = center, scale
+        self.offset_ = offset
 
     # ------------------------------------------------------------------
-    def _inner_scores(self, Xs):
-        return np.asarray(self.estimator_.score_samples(Xs), dtype=np.float64)
-
-    def _validate_X(self, X):
+    def _map_chunks(self, method, X):
+        """``method`` of the fitted estimator on the scaled ``X``, chunk by
+        chunk into a preallocated float64 output: memory is one chunk plus
+        the output, however many rows."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self._scale(X)
+        fn = getattr(self.estimator_, method)
+        out = None
+        for start in range(0, len(X), _CHUNK_ROWS):
+            part = fn(self._scale(X[start : start + _CHUNK_ROWS], self.center_, self.scale_))
+            if out is None:
+                out = np.empty((len(X), *part.shape[1:]), dtype=np.float64)
+            out[start : start + len(part)] = part
+        return out
 
     def score_samples(self, X):
         """Opposite of the anomaly score: lower is more abnormal.
@@ -331,7 +354,7 @@ class AEOutlierDetector(OutlierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,)
             Float64 scores; PyOD's anomaly score is their negative.
         """
-        return self._inner_scores(self._validate_X(X))
+        return self._map_chunks("score_samples", X)
 
     def decision_function(self, X):
         """Shifted score: negative for outliers, positive for inliers.
@@ -382,8 +405,4 @@ class AEOutlierDetector(OutlierMixin, BaseEstimator):
             error for ``loss="mae"``, the default; squared error for
             ``loss="mse"``), float64.
         """
-        Xs = self._validate_X(X)
-        est = self.estimator_
-        return np.asarray(
-            est._map_batches(est._feature_errors, est._validate_X(Xs)), dtype=np.float64
-        )
+        return self._map_chunks("feature_errors", X)

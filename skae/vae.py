@@ -10,27 +10,13 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseAE
-from .losses import (
-    elbo,
-    feature_reconstruction_error,
-    gaussian_kl,
-    gaussian_log_likelihood,
-    importance_weighted_log_likelihood,
-)
-from .modules.gaussian import (
-    LIKELIHOODS,
-    GaussianEncoder,
-    VariationalAutoEncoder,
-    reparameterize,
-)
-from .modules.mlp import MLPDecoder
-from .utils.validation import Interval, StrOptions, check_unit_interval
-
-# Scoring evaluates the decoder on (draws x rows) latent points at once; the
-# draws are taken in chunks so that about this many floats (draws x rows x
-# widest layer) are alive at a time, however large K is.
-_SCORE_BUDGET = 2**22
-
+from ._docstrings import fill_doc
+from .likelihoods import VAE_LIKELIHOODS
+from .losses import elbo
+from .modules.gaussian import LIKELIHOODS
+from .modules.models import VariationalModel
+from .priors import StandardNormal
+from .utils.validation import Interval, StrOptions
 
 def _row_seeds(X, seed):
     """One 63-bit seed per row of the tensor ``X``, a hash of its values keyed
@@ -44,6 +30,7 @@ def _row_seeds(X, seed):
     ]
 
 
+@fill_doc
 class VAETransformer(_BaseAE):
     """Variational autoencoder: a latent-variable model that encodes,
     generates and scores.
@@ -65,7 +52,7 @@ class VAETransformer(_BaseAE):
     [2]_ and :meth:`elbo_terms` the ELBO with its two terms.
 
     The network is a plain :class:`torch.nn.Module`
-    (:class:`skae.modules.VariationalAutoEncoder`) trained by a skorch
+    (:class:`skae.modules.VariationalModel`) trained by a skorch
     ``NeuralNet`` held in ``net_``.
 
     Parameters
@@ -80,6 +67,7 @@ class VAETransformer(_BaseAE):
         layer are linear. Unlike the deterministic autoencoders (``"tanh"``,
         which keeps their unbounded codes evenly spread), the VAE needs no
         bounded activation: the KL term already keeps its codes near N(0, I).
+    %(architecture)s
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         The decoder's distribution ``p(x|z)``. ``"bernoulli"`` is for data in
         [0, 1] (binary, or grey levels): the decoder outputs logits and the
@@ -134,15 +122,12 @@ class VAETransformer(_BaseAE):
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
         Minimum relative improvement of the validation loss.
+    %(warm_start)s
+    %(stream_data)s
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, or ``(name, callback)`` tuples. They are
         copied at each fit.
-    device : str or torch.device, default="cpu"
-        Where the network trains and predicts (``"cpu"``, ``"cuda"``,
-        ``"cuda:1"``, ``"mps"``). Outputs are NumPy arrays on any device.
-        The training data are moved to the device in one piece (batches
-        are slices of it), so they must fit in its memory; prediction
-        moves them batch by batch.
+    %(device)s
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling, the
         draws of ``z`` during training and the draws used by
@@ -154,7 +139,7 @@ class VAETransformer(_BaseAE):
     ----------
     net_ : skorch.NeuralNet
         The trained network; ``net_.module_`` is the
-        :class:`~skae.modules.VariationalAutoEncoder`.
+        :class:`~skae.modules.VariationalModel`.
     history_ : skorch.History
         Per-epoch training record; ``train_loss`` is the negative
         (beta-weighted) ELBO in nats per sample, in the network's units.
@@ -246,6 +231,7 @@ class VAETransformer(_BaseAE):
         *,
         hidden_layer_sizes=(128, 64),
         activation="elu",
+        architecture=None,
         likelihood="gaussian",
         decoder_variance=1.0,
         beta=1.0,
@@ -261,6 +247,8 @@ class VAETransformer(_BaseAE):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        warm_start=False,
+        stream_data="auto",
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -269,6 +257,7 @@ class VAETransformer(_BaseAE):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.architecture = architecture
         self.likelihood = likelihood
         self.decoder_variance = decoder_variance
         self.beta = beta
@@ -284,83 +273,58 @@ class VAETransformer(_BaseAE):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.warm_start = warm_start
+        self.stream_data = stream_data
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
+    _likelihood_param = "likelihood"
+    _likelihoods = VAE_LIKELIHOODS
+
     # ------------------------------------------------------------------
     # Hooks of _BaseAE
     # ------------------------------------------------------------------
-    def _check_input(self, X):
-        super()._check_input(X)
-        self._check_range(X)
-
-    def _check_range(self, X):
+    def _build_module(self, n_features, scaler, seed):
+        spec = self._architecture()
         if self.likelihood == "bernoulli":
-            check_unit_interval(
-                X, type(self).__name__, "likelihood='bernoulli'", "likelihood='gaussian'"
-            )
-
-    def _use_standardize(self):
-        if self.standardize == "auto":
-            return self.likelihood == "gaussian"
-        if self.standardize and self.likelihood == "bernoulli":
-            raise ValueError(
-                "VAETransformer: standardize=True moves data out of [0, 1], "
-                "which likelihood='bernoulli' needs; use standardize='auto' or "
-                "False with it, or likelihood='gaussian'."
-            )
-        return bool(self.standardize)
-
-    def _build_module(self, n_features):
-        sizes = self._hidden_layer_sizes()
-        bernoulli = self.likelihood == "bernoulli"
-        if bernoulli:
             decoder_logvar = 0.0  # unused
         elif self.decoder_variance == "learned":
             decoder_logvar = torch.nn.Parameter(torch.zeros(n_features))
         else:
             decoder_logvar = math.log(self.decoder_variance)
-        module = VariationalAutoEncoder(
-            GaussianEncoder(n_features, sizes, self.n_components, self.activation),
-            MLPDecoder(
-                self.n_components,
-                sizes,
-                n_features,
-                self.activation,
-                "sigmoid" if bernoulli else "identity",
-            ),
-            likelihood=self.likelihood,
-            decoder_logvar=decoder_logvar,
+        return VariationalModel(
+            spec.gaussian_encoder(n_features, self.n_components),
+            spec.decoder(self.n_components, n_features),
+            self.get_likelihood(),
+            decoder_logvar,
+            scaler,
+            StandardNormal(),
+            n_latent_samples=self.n_latent_samples,
+            seed=seed,
         )
-        return module
 
-    def _batch_loss(self, module, X, training):
-        mu, logvar = module.encoder(X)
-        n_draws = self.n_latent_samples
-        # A single draw keeps z 2-D: linear layers then use the fused addmm,
-        # about 10% faster per step than the batched 3-D path.
-        z = reparameterize(
-            mu, logvar, self._noise_generator, n_samples=None if n_draws == 1 else n_draws
-        )
-        log_px = module.log_likelihood(module.decoder(z), X)
-        if n_draws > 1:
-            log_px = log_px.mean(dim=0)
-        return -elbo(log_px, gaussian_kl(mu, logvar), self.beta).mean()
+    def _criterion_weights(self):
+        return {"kl": self.beta}
 
-    def _sample_scores(self, module, X):
-        return self._monte_carlo_terms(module, X)[0]
+    def _attributes_after_training(self, net, attributes):
+        if self.likelihood != "gaussian":
+            return {"decoder_variance_": None}
+        logvar = net.module_.decoder_logvar.detach().cpu().double()
+        variance = np.broadcast_to(np.exp(logvar.numpy()), (self.n_features_in_,)).copy()
+        if attributes["scale_"] is not None:
+            variance *= attributes["scale_"].astype(np.float64) ** 2
+        return {"decoder_variance_": variance}
 
-    def _feature_errors(self, module, X):
-        # forward draws a code; the per-feature breakdown (used by
-        # AEOutlierDetector.feature_errors) rebuilds from the posterior mean.
-        raw = module.decoder(module.encode(X))
-        loss = "bce" if self.likelihood == "bernoulli" else "mse"
-        return feature_reconstruction_error(raw, X, loss)
+    def _score_terms(self, module, x):
+        return module.score_terms(x, self.n_importance_samples, _row_seeds(x, self._eval_seed))
+
+    def _sample_scores(self, module, x):
+        return self._score_terms(module, x)[0]
 
     # ------------------------------------------------------------------
-    # Fitting
+    # Fitting and scoring
     # ------------------------------------------------------------------
     def fit(self, X, y=None):
         """Fit the variational autoencoder to ``X``.
@@ -377,18 +341,7 @@ class VAETransformer(_BaseAE):
         self : object
             The fitted estimator.
         """
-        super().fit(X, y)
-        if self.likelihood == "gaussian":
-            logvar = self.net_.module_.decoder_logvar.detach().cpu().double()
-            variance = np.broadcast_to(
-                np.exp(logvar.numpy()), (self.n_features_in_,)
-            ).copy()
-            if self.scale_ is not None:
-                variance *= self.scale_.astype(np.float64) ** 2
-            self.decoder_variance_ = variance
-        else:
-            self.decoder_variance_ = None
-        return self
+        return super().fit(X, y)
 
     def transform(self, X):
         """Encode ``X`` as the posterior means ``mu(x)``.
@@ -411,53 +364,6 @@ class VAETransformer(_BaseAE):
     # ------------------------------------------------------------------
     # Scoring
     # ------------------------------------------------------------------
-    def _monte_carlo_terms(self, module, X):
-        """Per-sample IWAE estimate, mean ``log p(x|z_k)`` over the draws and KL.
-
-        Each row's ``K`` draws of ``eps`` come from a generator seeded by a
-        hash of the row's values and the seed fixed at fit (see Notes of the
-        class). Rows and draws are taken in blocks to bound memory.
-        """
-        K, d = self.n_importance_samples, self.n_components_
-        seeds = _row_seeds(X, self._eval_seed)
-        mu, logvar = module.encoder(X)
-        std = torch.exp(0.5 * logvar)
-        width = max(X.shape[1], d, *self._hidden_layer_sizes())
-        n_rows = max(1, _SCORE_BUDGET // (K * width))
-        generator = torch.Generator()
-        log_likelihood, reconstruction = [], []
-        for r in range(0, len(X), n_rows):
-            rows = slice(r, r + n_rows)
-            eps = torch.stack(
-                [
-                    torch.randn(K, d, generator=generator.manual_seed(seed), dtype=torch.float64)
-                    for seed in seeds[rows]
-                ],
-                dim=1,
-            ).to(device=X.device, dtype=X.dtype)
-            n_draws = max(1, _SCORE_BUDGET // (eps.shape[1] * width))
-            block_px, block_w = [], []
-            for k in range(0, K, n_draws):
-                # z_k = mu + sigma * eps_k: the reparameterisation.
-                z = mu[rows] + std[rows] * eps[k : k + n_draws]
-                lp = module.log_likelihood(module.decoder(z), X[rows])
-                log_prior = gaussian_log_likelihood(torch.zeros_like(z), z)
-                log_posterior = gaussian_log_likelihood(mu[rows], z, logvar[rows])
-                block_px.append(lp)
-                block_w.append(lp + log_prior - log_posterior)
-            # Reduce over the draws block by block: memory stays bounded for
-            # any K, not K x rows.
-            reconstruction.append(torch.cat(block_px).mean(dim=0))
-            log_likelihood.append(importance_weighted_log_likelihood(torch.cat(block_w)))
-        return torch.cat(log_likelihood), torch.cat(reconstruction), gaussian_kl(mu, logvar)
-
-    def _log_jacobian(self):
-        """Log-Jacobian of the standardisation: turns densities of the
-        standardised data into densities of the original data."""
-        if self.scale_ is None:
-            return 0.0
-        return -float(np.sum(np.log(self.scale_.astype(np.float64))))
-
     def _validate_score_X(self, X):
         X = self._validate_X(X)
         self._check_range(X)
@@ -484,8 +390,7 @@ class VAETransformer(_BaseAE):
             Estimated log-likelihoods, of the input's float dtype.
         """
         X = self._validate_score_X(X)
-        scores = self._map_batches(self._sample_scores, X) + self._log_jacobian()
-        return scores.astype(X.dtype, copy=False)
+        return self._map_batches(self._sample_scores, X)
 
     def score(self, X, y=None):
         """Mean estimated log-likelihood of ``X`` (see :meth:`score_samples`).
@@ -531,16 +436,11 @@ class VAETransformer(_BaseAE):
         X = self._validate_score_X(X)
 
         def terms(module, x):
-            _, reconstruction, kl = self._monte_carlo_terms(module, x)
+            _, reconstruction, kl = self._score_terms(module, x)
             return torch.stack([elbo(reconstruction, kl), reconstruction, kl], dim=1)
 
         out = self._map_batches(terms, X)
-        log_jacobian = self._log_jacobian()
-        return Bunch(
-            elbo=out[:, 0] + log_jacobian,
-            reconstruction=out[:, 1] + log_jacobian,
-            kl=out[:, 2].copy(),
-        )
+        return Bunch(elbo=out[:, 0].copy(), reconstruction=out[:, 1].copy(), kl=out[:, 2].copy())
 
     # ------------------------------------------------------------------
     # Generation
@@ -579,12 +479,13 @@ class VAETransformer(_BaseAE):
             rng = np.random.default_rng(
                 check_random_state(random_state).randint(np.iinfo(np.int32).max)
             )
-        Z = rng.standard_normal((n_samples, self.n_components_))
-        mean = self._map_batches(lambda m, z: m.decode(z), Z, scale=False)
+        generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        module = self.net_.module_
+        Z = module.prior.sample(n_samples, self.n_components_, generator, dtype=torch.float64)
+        mean = self._map_batches(lambda m, z: m.decode(z), Z.numpy())
         if observation_noise:
             if self.likelihood == "bernoulli":
                 mean = (rng.random(mean.shape) < mean).astype(np.float64)
             else:
-                logvar = self.net_.module_.decoder_logvar.detach().cpu().double().numpy()
-                mean = mean + np.exp(0.5 * logvar) * rng.standard_normal(mean.shape)
-        return self._unscale(mean)
+                mean = mean + np.sqrt(self.decoder_variance_) * rng.standard_normal(mean.shape)
+        return mean

@@ -230,17 +230,23 @@ def test_training_loss_decreases(digits_split):
 def test_early_stopping_stops_and_restores_best_epoch(blobs):
     """Check that training stops after n_iter_no_change epochs without
     improvement and that the kept weights are those of the best epoch."""
+
+    class RecordValidRows(Callback):
+        def on_epoch_begin(self, net, dataset_valid=None, **kwargs):
+            self.rows = dataset_valid.indices
+
     ae = AutoEncoderTransformer(n_components=2, hidden_layer_sizes=(16,), max_epochs=500,
-                                lr=1e-2, n_iter_no_change=3, random_state=0).fit(blobs)
+                                lr=1e-2, n_iter_no_change=3, random_state=0,
+                                callbacks=[("rows", RecordValidRows())]).fit(blobs)
     valid = np.array(ae.history_[:, "valid_loss"])
     assert ae.n_epochs_ < 500
     best = int(np.argmin(valid))
     assert ae.n_epochs_ - 1 - best >= 3
     # Recompute the validation loss of the kept weights on the held-out rows.
     net = ae.net_
-    X_valid = net.train_split.keywords["valid_ds"].X
+    X_valid = torch.tensor(blobs[dict(net.callbacks_)["rows"].rows], dtype=torch.float32)
     with torch.no_grad():
-        loss = net.get_loss(None, None, X=X_valid, training=False).item()
+        loss = net.get_loss(net.infer(X_valid), None, X=X_valid, training=False).item()
     assert loss == pytest.approx(valid[best], rel=1e-5)
 
 

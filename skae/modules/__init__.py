@@ -1,20 +1,43 @@
 """Plain :class:`torch.nn.Module` building blocks used by the skae estimators.
 
 They take ints and tuples and return tensors, know nothing of scikit-learn or
-skorch, and can be used (or swapped) on their own.
+skorch, and can be used (or swapped) on their own. The building blocks
+(encoders, decoders) compute codes and outputs; the models
+(:class:`ReconstructionModel`, :class:`ContractiveModel`,
+:class:`VariationalModel`) return every term of their objective, which
+:class:`LossTerms`, the skorch criterion, sums.
 """
 
-from .gaussian import GaussianEncoder, VariationalAutoEncoder, reparameterize
+from .criterion import LossTerms
+from .gaussian import GaussianEncoder, SplitGaussian, VariationalAutoEncoder, reparameterize
 from .mlp import ACTIVATIONS, AutoEncoder, MLPDecoder, MLPEncoder
+from .models import (
+    ContractiveModel,
+    ContractiveTerms,
+    ELBOTerms,
+    ReconstructionModel,
+    ReconstructionTerms,
+    VariationalModel,
+)
+from .scaling import Standardize
 from .tied import TiedDecoder
 
 __all__ = [
     "ACTIVATIONS",
     "AutoEncoder",
+    "ContractiveModel",
+    "ContractiveTerms",
+    "ELBOTerms",
     "GaussianEncoder",
+    "LossTerms",
     "MLPDecoder",
     "MLPEncoder",
+    "ReconstructionModel",
+    "ReconstructionTerms",
+    "SplitGaussian",
+    "Standardize",
     "TiedDecoder",
     "VariationalAutoEncoder",
+    "VariationalModel",
     "reparameterize",
 ]

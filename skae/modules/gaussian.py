@@ -63,6 +63,37 @@ class GaussianEncoder(nn.Module):
         return self.mu(h), self.logvar(h).clamp(*LOGVAR_RANGE)
 
 
+class SplitGaussian(nn.Module):
+    """Turn any encoder with ``2 * n_components`` outputs into a Gaussian one.
+
+    The first half of the outputs is the mean, the second half the
+    log-variance (clamped to :data:`LOGVAR_RANGE`): how a user's own
+    encoder (see :class:`skae.architectures.Architecture`) serves the
+    variational autoencoder.
+
+    Parameters
+    ----------
+    body : nn.Module
+        Maps a batch to ``(n, 2 * n_components)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.modules import SplitGaussian
+    >>> mu, logvar = SplitGaussian(torch.nn.Linear(8, 4))(torch.zeros(5, 8))
+    >>> mu.shape, logvar.shape
+    (torch.Size([5, 2]), torch.Size([5, 2]))
+    """
+
+    def __init__(self, body):
+        super().__init__()
+        self.body = body
+
+    def forward(self, x):
+        mu, logvar = self.body(x).chunk(2, dim=-1)
+        return mu, logvar.clamp(*LOGVAR_RANGE)
+
+
 def reparameterize(mu, logvar, generator=None, n_samples=None):
     """Draw ``z = mu + sigma * eps`` with ``eps ~ N(0, I)``, differentiably.
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .mlp import ACTIVATIONS, OUTPUT_ACTIVATIONS, AutoEncoder, MLPEncoder
+from .mlp import ACTIVATIONS, OUTPUT_ACTIVATIONS
 
 
 class TiedDecoder(nn.Module):
@@ -92,11 +92,3 @@ class TiedDecoder(nn.Module):
         Tensor of shape (n_samples, n_features)
         """
         return self.output_activation(self(z))
-
-
-def tied_autoencoder(
-    n_features, hidden_layer_sizes, n_components, activation, output_activation
-):
-    """Build an :class:`AutoEncoder` of an MLP encoder and its tied decoder."""
-    encoder = MLPEncoder(n_features, hidden_layer_sizes, n_components, activation)
-    return AutoEncoder(encoder, TiedDecoder(encoder, activation, output_activation))

@@ -1,0 +1,52 @@
+"""Docstring fragments shared by the estimators' parameter lists.
+
+An estimator's docstring holds a token such as ``%(architecture)s`` on a
+line of its own; :func:`fill_doc` replaces it by the fragment, indented as
+the token is.
+"""
+
+import textwrap
+
+_FRAGMENTS = {
+    "architecture": """\
+architecture : skae.MLP, skae.architectures.Architecture or None, default=None
+    The networks, as a spec that builds them once the data's shape is
+    known (see :mod:`skae.architectures`). None means
+    ``skae.MLP()``, the fully connected encoder and mirrored decoder whose
+    widths and activation are this estimator's ``hidden_layer_sizes`` and
+    ``activation``; a spec's own values take precedence over those two
+    parameters, which it otherwise inherits.""",
+    "warm_start": """\
+warm_start : bool, default=False
+    When True, :meth:`fit` starts from the weights (and standardisation) of
+    the previous fit instead of new random ones, with a new optimizer and
+    history, as scikit-learn's ``MLPClassifier`` does.""",
+    "stream_data": """\
+stream_data : bool or "auto", default="auto"
+    Where the training data live during a fit. False puts them on the
+    ``device`` as one float32 tensor (on the CPU a float32 array is used
+    as it is, without a copy); True leaves them in host memory (NumPy
+    arrays, read-only memmaps) and moves each batch to the device on its
+    own. ``"auto"`` streams only when the data would take more than half
+    of the device's free memory.""",
+    "device": """\
+device : str or torch.device, default="cpu"
+    Where the network trains and predicts (``"cpu"``, ``"cuda"``,
+    ``"cuda:1"``, ``"mps"``). Outputs are NumPy arrays on any device.
+    Prediction moves the data batch by batch; training keeps them on the
+    device when they fit there (see ``stream_data``).""",
+}
+
+
+def fill_doc(cls):
+    """Class decorator: replace each ``%(name)s`` line of the docstring."""
+    doc = cls.__doc__
+    for key, text in _FRAGMENTS.items():
+        token = f"%({key})s"
+        while token in doc:
+            start = doc.index(token)
+            line_start = doc.rfind("\n", 0, start) + 1
+            indent = doc[line_start:start]
+            doc = doc[:line_start] + textwrap.indent(text, indent) + doc[start + len(token):]
+    cls.__doc__ = doc
+    return cls
