@@ -1,5 +1,6 @@
 """skae: autoencoders as scikit-learn estimators, trained with skorch."""
 
+from .architectures import MLP
 from .autoencoder import AutoEncoderTransformer
 from .contractive import ContractiveAE
 from .denoising import DenoisingAE
@@ -13,6 +14,7 @@ __all__ = [
     "AutoEncoderTransformer",
     "ContractiveAE",
     "DenoisingAE",
+    "MLP",
     "VAETransformer",
     "__version__",
 ]

@@ -241,6 +241,7 @@ class Corruption:
     def corrupt(self, X, generator):
         """``X~`` for a clean batch ``X`` (data units), drawn from ``generator``."""
         standardized = self.center is not None
+        X_raw = X
         if standardized:
             center, scale = self._as(self.center, X), self._as(self.scale, X)
             X = (X - center) / scale
@@ -261,7 +262,11 @@ class Corruption:
             )
         else:
             out = NOISES[noise](X, self.level, generator)
-        return out * scale + center if standardized else out
+        if not standardized:
+            return out
+        # The change, mapped back to the data's units and added to the clean
+        # batch: entries the noise leaves alone come back bit for bit.
+        return X_raw + (out - X) * scale
 
     def __call__(self, X):
         if self.n_noise_samples > 1:

@@ -198,9 +198,10 @@ def unit_digits():
 
 
 def _mean_jacobian_norm(est, X):
-    x = torch.tensor(est._scale(X), dtype=torch.float32)
+    module = est.net_.module_
     with torch.no_grad():
-        return contractive_penalty(est.net_.module_.encoder, x).sqrt().mean().item()
+        x = module.scaler(torch.tensor(X, dtype=torch.float32))
+        return contractive_penalty(module.encoder, x).sqrt().mean().item()
 
 
 def test_contractive_ae_has_smaller_jacobian_than_ae(unit_digits):

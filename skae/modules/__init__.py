@@ -11,14 +11,7 @@ skorch, and can be used (or swapped) on their own. The building blocks
 from .criterion import LossTerms
 from .gaussian import GaussianEncoder, SplitGaussian, VariationalAutoEncoder, reparameterize
 from .mlp import ACTIVATIONS, AutoEncoder, MLPDecoder, MLPEncoder
-from .models import (
-    ContractiveModel,
-    ContractiveTerms,
-    ELBOTerms,
-    ReconstructionModel,
-    ReconstructionTerms,
-    VariationalModel,
-)
+from .models import ContractiveModel, ReconstructionModel, VariationalModel
 from .scaling import Standardize
 from .tied import TiedDecoder
 
@@ -26,14 +19,11 @@ __all__ = [
     "ACTIVATIONS",
     "AutoEncoder",
     "ContractiveModel",
-    "ContractiveTerms",
-    "ELBOTerms",
     "GaussianEncoder",
     "LossTerms",
     "MLPDecoder",
     "MLPEncoder",
     "ReconstructionModel",
-    "ReconstructionTerms",
     "SplitGaussian",
     "Standardize",
     "TiedDecoder",

@@ -20,7 +20,8 @@ class LossTerms(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skae.modules import ContractiveTerms, LossTerms
+    >>> from skae.modules import LossTerms
+    >>> from skae.modules.models import ContractiveTerms
     >>> terms = ContractiveTerms(torch.tensor([1.0, 3.0]), torch.tensor([10.0, 10.0]))
     >>> LossTerms({"contraction": 0.1})(terms)
     tensor(3.)

@@ -112,6 +112,17 @@ class ContractiveModel(ReconstructionModel):
         How the analytic penalty is computed.
     seed : int, default=0
         Seed of the perturbations.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.likelihoods import Gaussian
+    >>> from skae.modules import ContractiveModel, MLPDecoder, MLPEncoder
+    >>> model = ContractiveModel(MLPEncoder(4, (8,), 2), MLPDecoder(2, (8,), 4),
+    ...                          Gaussian(), penalty="analytic")
+    >>> terms = model(torch.zeros(3, 4))
+    >>> terms._fields, terms.contraction.shape
+    (('reconstruction', 'contraction'), torch.Size([3]))
     """
 
     def __init__(self, encoder, decoder, likelihood, scaler=None, *, penalty="analytic",
@@ -173,6 +184,20 @@ class VariationalModel(nn.Module):
         Draws of ``z`` per sample in ``forward``.
     seed : int, default=0
         Seed of the draws in ``forward``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.likelihoods import Bernoulli
+    >>> from skae.modules import GaussianEncoder, MLPDecoder, VariationalModel
+    >>> model = VariationalModel(GaussianEncoder(4, (8,), 2), MLPDecoder(2, (8,), 4),
+    ...                          Bernoulli())
+    >>> terms = model(torch.rand(3, 4))
+    >>> terms._fields, terms.kl.shape
+    (('reconstruction', 'kl'), torch.Size([3]))
+    >>> log_px, rec, kl = model.score_terms(torch.rand(3, 4), 10, seeds=[0, 1, 2])
+    >>> log_px.shape
+    torch.Size([3])
     """
 
     def __init__(self, encoder, decoder, likelihood, decoder_logvar=0.0, scaler=None,
