@@ -1,0 +1,358 @@
+"""The training core: fit, partial_fit and warm_start through one _fit; the
+net as skorch's own (no reference to the estimator, skorch callbacks and
+partial_fit work); a second network with its own optimizer; atomic fits."""
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from skorch.callbacks import Callback, Checkpoint, GradientNormClipping, LRScheduler
+from skorch.dataset import unpack_data
+from torch import nn
+
+from skae import MLP, AutoEncoderTransformer, ContractiveAE, DenoisingAE, VAETransformer
+from skae._net import _AENet
+from skae.architectures import Architecture
+
+FAST = dict(n_components=2, hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
+ESTIMATORS = [
+    AutoEncoderTransformer(**FAST),
+    DenoisingAE(**FAST, n_noise_samples=2),
+    ContractiveAE(**FAST),
+    ContractiveAE(**FAST, penalty="stochastic"),
+    VAETransformer(**FAST, n_importance_samples=5),
+]
+IDS = ["ae", "dae", "cae", "cae-stochastic", "vae"]
+
+
+def _params(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+# ----------------------------------------------------------------------
+# The net is skorch's: it holds no estimator and trains on its own
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_net_pickles_alone_and_continues_training_with_skorch(estimator, blobs):
+    """Check that net_ holds no reference to the estimator (it pickles on
+    its own, without the estimator's class) and that skorch's own
+    partial_fit trains it further on raw data."""
+    est = clone(estimator).fit(blobs)
+    payload = pickle.dumps(est.net_)
+    assert type(est).__name__.encode() not in payload
+    net = pickle.loads(payload)
+    before = _params(net.module_)
+    net.partial_fit(blobs.astype(np.float32))
+    assert len(net.history) == 2 * est.n_epochs_
+    assert np.isfinite(net.history[-1, "train_loss"])
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.module_.parameters()))
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_partial_fit_initialises_then_adds_one_epoch_per_call(estimator, blobs):
+    """Check sklearn's partial_fit convention: the first call initialises,
+    each call is one epoch over the chunk, with no validation split."""
+    est = clone(estimator)
+    est.partial_fit(blobs[:60])
+    assert est.n_epochs_ == 1
+    first = _params(est.net_.module_)
+    est.partial_fit(blobs[60:])
+    assert est.n_epochs_ == 2
+    assert "valid_loss" not in est.history_[-1]
+    assert any(not torch.equal(a, b) for a, b in zip(first, est.net_.module_.parameters()))
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(blobs[:, :5])
+
+
+def test_partial_fit_after_fit_continues_from_the_fitted_model(blobs):
+    ae = AutoEncoderTransformer(**FAST).fit(blobs)
+    n = ae.n_epochs_
+    loss = ae.history_[-1, "train_loss"]
+    ae.partial_fit(blobs)
+    assert ae.n_epochs_ == n + 1
+    assert ae.history_[-1, "train_loss"] < 1.5 * loss
+
+
+def test_partial_fit_over_chunks_approaches_fit(blobs):
+    """Check that epochs of partial_fit over chunks reach the reconstruction
+    error of fit with as many epochs."""
+    kw = dict(n_components=2, hidden_layer_sizes=(16,), batch_size=16, random_state=0)
+    full = AutoEncoderTransformer(max_epochs=30, early_stopping=False, **kw).fit(blobs)
+    inc = AutoEncoderTransformer(**kw)
+    for _ in range(30):
+        for chunk in np.array_split(blobs, 3):
+            inc.partial_fit(chunk)
+    assert inc.score(blobs) > 1.1 * full.score(blobs)  # scores are negative errors
+
+
+def test_warm_start_starts_from_the_previous_weights(blobs):
+    kw = dict(FAST, max_epochs=2, early_stopping=False)
+    cold = AutoEncoderTransformer(**kw).fit(blobs)
+    again = AutoEncoderTransformer(**kw).fit(blobs)
+    warm = AutoEncoderTransformer(**kw, warm_start=True).fit(blobs)
+    first = warm.history_[0, "train_loss"]
+    warm.fit(blobs)
+    assert warm.n_epochs_ == 2  # a new run, a new history
+    assert warm.history_[0, "train_loss"] < first
+    assert again.history_[0, "train_loss"] == cold.history_[0, "train_loss"]
+
+
+# ----------------------------------------------------------------------
+# skorch callbacks
+# ----------------------------------------------------------------------
+def test_lr_scheduler_steps_every_batch(blobs):
+    sched = LRScheduler(torch.optim.lr_scheduler.StepLR, step_size=1, gamma=0.5,
+                        step_every="batch")
+    ae = AutoEncoderTransformer(**{**FAST, "max_epochs": 1}, batch_size=32, early_stopping=False,
+                                callbacks=[sched]).fit(blobs)
+    n_batches = int(np.ceil(len(blobs) / 32))
+    assert ae.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3 * 0.5**n_batches)
+
+
+def test_checkpoint_saves_the_model(blobs, tmp_path):
+    ae = AutoEncoderTransformer(**FAST, callbacks=[Checkpoint(dirname=str(tmp_path))]).fit(blobs)
+    assert (tmp_path / "params.pt").exists()
+    state = torch.load(tmp_path / "params.pt")
+    assert set(state) == set(ae.net_.module_.state_dict())
+
+
+def test_gradient_norm_clipping_bounds_each_step(blobs):
+    """Check that GradientNormClipping acts: with SGD at lr=1 and the norm
+    clipped to 1e-6, the weights move at most steps x 1e-6."""
+    kw = dict(FAST, max_epochs=1, early_stopping=False, optimizer="sgd", lr=1.0, batch_size=40)
+    clipped = AutoEncoderTransformer(
+        **kw, callbacks=[GradientNormClipping(gradient_clip_value=1e-6)]
+    ).fit(blobs)
+    free = AutoEncoderTransformer(**kw).fit(blobs)
+    init = AutoEncoderTransformer(**{**kw, "max_epochs": 1, "lr": 1e-30}).fit(blobs)
+
+    def moved(est):
+        return sum(
+            (a - b).pow(2).sum() for a, b in zip(est.net_.module_.parameters(),
+                                                   init.net_.module_.parameters())
+        ).sqrt().item()
+
+    assert moved(clipped) <= 3 * 1e-6 * 1.0001
+    assert moved(free) > 1e-2
+
+
+# ----------------------------------------------------------------------
+# A second network with its own optimizer (what the adversarial AE needs)
+# ----------------------------------------------------------------------
+class _CriticNet(_AENet):
+    """An autoencoder step, then a step of a critic on the (detached) codes
+    with its own optimizer: the skorch way of adding a module and an
+    optimizer."""
+
+    def initialize_module(self):
+        super().initialize_module()
+        n_components = self.module_.encoder.layers[-1].out_features
+        self.critic_ = nn.Linear(n_components, 1)
+        return self
+
+    def initialize_optimizer(self, *args, **kwargs):
+        super().initialize_optimizer(*args, **kwargs)
+        groups, kw = self.get_params_for_optimizer("critic_optimizer", self.critic_.named_parameters())
+        self.critic_optimizer_ = torch.optim.SGD(*groups, **{**kw, "lr": 0.05})
+        return self
+
+    def train_step(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        self.optimizer_.zero_grad()
+        terms = self.infer(Xi)
+        loss = self.get_loss(terms, yi, X=Xi, training=True)
+        loss.backward()
+        self.optimizer_.step()
+        with torch.no_grad():
+            code = self.module_.encode(Xi)
+        self.critic_optimizer_.zero_grad()
+        critic_loss = (self.critic_(code) - 1.0).pow(2).mean()
+        critic_loss.backward()
+        self.critic_optimizer_.step()
+        self.history.record_batch("critic_loss", critic_loss.item())
+        return {"loss": loss, "y_pred": terms}
+
+
+class _CriticAE(AutoEncoderTransformer):
+    def _net_class(self):
+        return _CriticNet
+
+
+def test_a_net_class_hook_trains_a_second_module_with_its_own_optimizer(blobs):
+    est = _CriticAE(**{**FAST, "max_epochs": 20}, early_stopping=False).fit(blobs)
+    net = est.net_
+    assert "critic" in net._modules and "critic_optimizer" in net._optimizers
+    assert not net.critic_.training  # evaluation mode after fit, as every module
+    critic = net.history[:, "batches", 0, "critic_loss"]
+    last = net.history[-1, "batches", -1, "critic_loss"]
+    assert last < 0.2 * critic[0]
+    # It pickles and continues training, both optimizers stepping.
+    clone_ = pickle.loads(pickle.dumps(est))
+    before = _params(clone_.net_.critic_)
+    clone_.partial_fit(blobs)
+    assert any(not torch.equal(a, b) for a, b in zip(before, clone_.net_.critic_.parameters()))
+
+
+# ----------------------------------------------------------------------
+# The architecture parameter
+# ----------------------------------------------------------------------
+class _Linear(Architecture):
+    def __init__(self, bias=True):
+        self.bias = bias
+
+    def encoder(self, n_features, n_outputs):
+        return nn.Linear(n_features, n_outputs, bias=self.bias)
+
+    def decoder(self, n_components, n_features):
+        return nn.Linear(n_components, n_features, bias=self.bias)
+
+
+def test_default_architecture_is_the_mlp_of_the_estimator_parameters(blobs):
+    a = AutoEncoderTransformer(**FAST, activation="relu").fit(blobs)
+    b = AutoEncoderTransformer(**FAST, architecture=MLP((16,), "relu")).fit(blobs)
+    c = AutoEncoderTransformer(**FAST, activation="relu", architecture=MLP()).fit(blobs)
+    np.testing.assert_array_equal(a.transform(blobs), b.transform(blobs))
+    np.testing.assert_array_equal(a.transform(blobs), c.transform(blobs))
+
+
+@pytest.mark.parametrize("estimator", [AutoEncoderTransformer(**FAST), DenoisingAE(**FAST),
+                                       ContractiveAE(**FAST, tied_weights=False),
+                                       VAETransformer(**FAST, n_importance_samples=5)],
+                         ids=["ae", "dae", "cae", "vae"])
+def test_user_architecture_builds_every_estimator(estimator, blobs):
+    est = clone(estimator).set_params(architecture=_Linear()).fit(blobs)
+    assert est.transform(blobs).shape == (120, 2)
+    assert np.all(np.isfinite(est.score_samples(blobs)))
+    linears = [m for m in est.net_.module_.modules() if isinstance(m, nn.Linear)]
+    assert len(linears) == 2
+
+
+def test_tied_weights_need_an_architecture_that_ties(blobs):
+    with pytest.raises(TypeError, match="_Linear has no tied decoder.*tied_weights=False"):
+        ContractiveAE(**FAST, architecture=_Linear()).fit(blobs)
+
+
+def test_grid_search_reaches_architecture_parameters(blobs):
+    search = GridSearchCV(
+        AutoEncoderTransformer(**FAST, architecture=MLP()),
+        {"architecture__hidden_layer_sizes": [(4,), (16, 8)]}, cv=2,
+    ).fit(blobs)
+    assert search.best_estimator_.architecture.hidden_layer_sizes in [(4,), (16, 8)]
+    assert AutoEncoderTransformer(architecture=MLP((4,))).architecture.hidden_layer_sizes == (4,)
+
+
+def test_bad_mlp_parameters_name_the_estimator(blobs):
+    with pytest.raises(ValueError, match="AutoEncoderTransformer: hidden_layer_sizes must be"):
+        AutoEncoderTransformer(**FAST, architecture=MLP((True,))).fit(blobs)
+    with pytest.raises(ValueError, match="AutoEncoderTransformer: activation must be one of"):
+        AutoEncoderTransformer(**FAST, architecture=MLP(activation="swish")).fit(blobs)
+
+
+# ----------------------------------------------------------------------
+# Data path
+# ----------------------------------------------------------------------
+def test_streamed_and_on_device_data_train_alike(blobs):
+    a = AutoEncoderTransformer(**FAST, stream_data=True).fit(blobs)
+    b = AutoEncoderTransformer(**FAST, stream_data=False).fit(blobs)
+    np.testing.assert_allclose(a.transform(blobs), b.transform(blobs), rtol=1e-3, atol=1e-4)
+
+
+def test_read_only_memmap_trains_without_a_copy_warning(blobs, tmp_path):
+    path = tmp_path / "X.npy"
+    np.save(path, blobs.astype(np.float32))
+    X = np.load(path, mmap_mode="r")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for stream in (True, False):
+            AutoEncoderTransformer(**FAST, stream_data=stream).fit(X)
+
+
+def test_fitted_model_holds_no_training_rows(blobs):
+    """Check that a pickled estimator does not grow with the training set
+    (no validation split, no data kept in the net)."""
+    rng = np.random.default_rng(0)
+    small = rng.normal(size=(200, 10))
+    large = rng.normal(size=(4000, 10))
+    kw = dict(FAST, max_epochs=1)
+    size_small = len(pickle.dumps(AutoEncoderTransformer(**kw).fit(small)))
+    size_large = len(pickle.dumps(AutoEncoderTransformer(**kw).fit(large)))
+    assert abs(size_large - size_small) < 0.05 * size_small
+
+
+# ----------------------------------------------------------------------
+# Atomic fits and Ctrl-C
+# ----------------------------------------------------------------------
+class _RaiseAt(Callback):
+    def __init__(self, epoch, exc=RuntimeError):
+        self.epoch = epoch
+        self.exc = exc
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise self.exc("stop")
+
+
+@pytest.mark.parametrize("exc", [RuntimeError, KeyboardInterrupt])
+def test_failed_refit_leaves_the_estimator_as_it_was(blobs, exc):
+    ae = AutoEncoderTransformer(**FAST).fit(blobs)
+    state = dict(ae.__dict__)
+    codes = ae.transform(blobs)
+    ae.set_params(callbacks=[_RaiseAt(2, exc)])
+    with pytest.raises(exc):
+        ae.fit(blobs * 3)
+    assert ae.__dict__.keys() == {**state, "callbacks": None}.keys()
+    assert all(ae.__dict__[k] is state[k] for k in state if k != "callbacks")
+    np.testing.assert_array_equal(ae.transform(blobs), codes)
+    with pytest.raises(exc):
+        ae.partial_fit(blobs)
+    np.testing.assert_array_equal(ae.transform(blobs), codes)
+
+
+def test_failed_first_fit_leaves_the_estimator_unfitted(blobs):
+    ae = AutoEncoderTransformer(**FAST, callbacks=[_RaiseAt(1)])
+    with pytest.raises(RuntimeError):
+        ae.fit(blobs)
+    with pytest.raises(NotFittedError):
+        ae.transform(blobs)
+    assert not hasattr(ae, "n_features_in_")
+
+
+def test_sigint_during_fit_reaches_the_caller():
+    """Check, with a real SIGINT, that Ctrl-C during training interrupts the
+    caller instead of returning a half-trained model."""
+    script = textwrap.dedent(
+        """
+        import os, signal
+        import numpy as np
+        from skorch.callbacks import Callback
+        from skae import AutoEncoderTransformer
+
+        class SigintAtEpoch2(Callback):
+            def on_epoch_end(self, net, **kwargs):
+                if len(net.history) == 2:
+                    os.kill(os.getpid(), signal.SIGINT)
+
+        X = np.random.default_rng(0).normal(size=(100, 5))
+        ae = AutoEncoderTransformer(max_epochs=50, callbacks=[SigintAtEpoch2()])
+        try:
+            ae.fit(X)
+        except KeyboardInterrupt:
+            print("interrupted", hasattr(ae, "net_"))
+        else:
+            print("returned", ae.n_epochs_)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.stdout.strip() == "interrupted False", out.stderr
