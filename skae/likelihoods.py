@@ -36,11 +36,15 @@ class Likelihood:
         Whether ``standardize="auto"`` standardises the data for it.
     bounded : bool
         Whether the data must lie in [0, 1].
+    units : str
+        What the per-feature loss, the reconstruction autoencoders' score
+        (minus its mean over features), measures.
     """
 
     name = None
     standardize = True
     bounded = False
+    units = None
 
     def loss(self, raw, x):
         """Per-feature training loss of the decoder's raw output ``raw``."""
@@ -73,6 +77,7 @@ class Gaussian(Likelihood):
     """Gaussian observations: squared error (``loss="mse"``)."""
 
     name = "mse"
+    units = "squared error, in the units the network sees"
 
     def loss(self, raw, x):
         return (raw - x) ** 2
@@ -87,6 +92,7 @@ class Laplace(Likelihood):
     """Laplace observations: absolute error (``loss="mae"``)."""
 
     name = "mae"
+    units = "absolute error, in the units the network sees"
 
     def loss(self, raw, x):
         return (raw - x).abs()
@@ -99,6 +105,7 @@ class Bernoulli(Likelihood):
     """Bernoulli observations in [0, 1]: cross-entropy of logits (``loss="bce"``)."""
 
     name = "bce"
+    units = "cross-entropy in nats per feature"
     standardize = False
     bounded = True
 

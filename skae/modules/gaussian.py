@@ -3,8 +3,6 @@
 import torch
 from torch import nn
 
-# The module, not its functions: skae.losses itself imports skae.modules.
-from .. import losses
 from .mlp import _mlp
 
 #: Decoder likelihoods p(x|z) of :class:`VariationalAutoEncoder`, by name.
@@ -140,7 +138,8 @@ class VariationalAutoEncoder(nn.Module):
         Returns the raw output and provides ``mean(z)``, e.g.
         :class:`~skae.modules.MLPDecoder` with ``output_activation="sigmoid"``
         for ``"bernoulli"`` and ``"identity"`` for ``"gaussian"``.
-    likelihood : {"bernoulli", "gaussian"}, default="gaussian"
+    likelihood : {"bernoulli", "gaussian"} or skae.likelihoods.Likelihood, \
+            default="gaussian"
         The decoder's distribution.
     decoder_logvar : float or Tensor, default=0.0
         Log-variance of the Gaussian likelihood, a scalar or one per feature;
@@ -161,8 +160,14 @@ class VariationalAutoEncoder(nn.Module):
 
     def __init__(self, encoder, decoder, likelihood="gaussian", decoder_logvar=0.0):
         super().__init__()
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}.")
+        if isinstance(likelihood, str):
+            if likelihood not in LIKELIHOODS:
+                raise ValueError(
+                    f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}."
+                )
+            from ..likelihoods import VAE_LIKELIHOODS
+
+            likelihood = VAE_LIKELIHOODS[likelihood]
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
@@ -199,7 +204,7 @@ class VariationalAutoEncoder(nn.Module):
         -------
         Tensor of shape (n_samples, n_features)
         """
-        return self.decoder.mean(z)
+        return self.likelihood.mean(self.decoder(z))
 
     def forward(self, x, generator=None):
         mu, logvar = self.encoder(x)
@@ -221,6 +226,4 @@ class VariationalAutoEncoder(nn.Module):
         -------
         Tensor of shape (n_samples,)
         """
-        if self.likelihood == "bernoulli":
-            return losses.bernoulli_log_likelihood(x_hat_raw, x)
-        return losses.gaussian_log_likelihood(x_hat_raw, x, self.decoder_logvar)
+        return self.likelihood.log_prob(x_hat_raw, x, self.decoder_logvar)

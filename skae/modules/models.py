@@ -17,6 +17,7 @@ from torch import nn
 
 from .. import losses
 from ..utils.random import TorchGenerator
+from .gaussian import VariationalAutoEncoder
 from .scaling import Standardize
 
 #: Loss terms of an autoencoder trained on its reconstruction error.
@@ -158,9 +159,12 @@ def _widest(module, n_features):
     return max(widths)
 
 
-class VariationalModel(nn.Module):
+class VariationalModel(VariationalAutoEncoder):
     """A variational autoencoder: Gaussian encoder, decoder, likelihood and prior.
 
+    A :class:`VariationalAutoEncoder` with a standardising first layer, a
+    prior and its own source of draws, whose ``forward`` returns its loss
+    terms.
     ``forward`` returns minus the two terms of the ELBO per sample:
     ``reconstruction = -E_q[log p(x|z)]`` (estimated with
     ``n_latent_samples`` reparameterised draws) and ``kl = KL(q(z|x) ||
@@ -202,18 +206,9 @@ class VariationalModel(nn.Module):
 
     def __init__(self, encoder, decoder, likelihood, decoder_logvar=0.0, scaler=None,
                  prior=None, *, n_latent_samples=1, seed=0):
-        super().__init__()
         from ..priors import StandardNormal
 
-        self.encoder = encoder
-        self.decoder = decoder
-        self.likelihood = likelihood
-        if isinstance(decoder_logvar, nn.Parameter):
-            self.decoder_logvar = decoder_logvar
-        else:
-            self.register_buffer(
-                "decoder_logvar", torch.as_tensor(decoder_logvar, dtype=torch.float32)
-            )
+        super().__init__(encoder, decoder, likelihood, decoder_logvar)
         self.scaler = Standardize() if scaler is None else scaler
         self.prior = StandardNormal() if prior is None else prior
         self.n_latent_samples = n_latent_samples
@@ -225,11 +220,7 @@ class VariationalModel(nn.Module):
 
     def decode(self, z):
         """Decoder mean in the data's units."""
-        return self.scaler.inverse(self.likelihood.mean(self.decoder(z)))
-
-    def log_likelihood(self, raw, xs):
-        """``log p(x|z)`` in nats of the standardised data."""
-        return self.likelihood.log_prob(raw, xs, self.decoder_logvar)
+        return self.scaler.inverse(super().decode(z))
 
     def forward(self, X):
         xs = self.scaler(X)
