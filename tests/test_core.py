@@ -360,3 +360,38 @@ def test_sigint_during_fit_reaches_the_caller():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert out.stdout.strip() == "interrupted False", out.stderr
+
+
+# ----------------------------------------------------------------------
+# Prediction
+# ----------------------------------------------------------------------
+def test_prediction_takes_reversed_and_read_only_arrays(blobs):
+    """Check that negative strides and read-only arrays (memmaps, pandas
+    copy-on-write output) are predicted on as any array, without warnings."""
+    import warnings
+
+    ae = AutoEncoderTransformer(**FAST).fit(blobs)
+    vae = VAETransformer(**FAST, likelihood="bernoulli", n_importance_samples=5).fit(
+        (blobs > 0).astype(float)
+    )
+    frozen = blobs.copy()
+    frozen.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Z = ae.transform(blobs)
+        np.testing.assert_array_equal(ae.inverse_transform(Z[::-1]), ae.inverse_transform(Z)[::-1])
+        np.testing.assert_array_equal(ae.score_samples(frozen), ae.score_samples(blobs))
+        binary = (blobs > 0).astype(float)
+        np.testing.assert_allclose(vae.score_samples(binary[::-1]), vae.score_samples(binary)[::-1])
+
+
+def test_float64_prediction_copies_the_model_once(blobs):
+    """Check that float64 input is evaluated by one float64 copy of the model,
+    made at the first call and reused (not deep-copied at every call)."""
+    ae = AutoEncoderTransformer(**FAST).fit(blobs)
+    ae.transform(blobs)
+    model = ae._predict_cache["float64"]
+    assert next(model.parameters()).dtype == torch.float64
+    ae.score_samples(blobs)
+    assert ae._predict_cache["float64"] is model
+    assert "float64" not in pickle.loads(pickle.dumps(ae))._predict_cache
