@@ -466,7 +466,11 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _validate_X(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        # The range the model was trained for (e.g. [0, 1] for cross-entropy),
+        # checked at prediction as at fit.
+        self._check_range(X)
+        return X
 
     def transform(self, X):
         """Encode ``X``: the code ``h(x)`` of each sample.

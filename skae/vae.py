@@ -364,11 +364,6 @@ class VAETransformer(_BaseAE):
     # ------------------------------------------------------------------
     # Scoring
     # ------------------------------------------------------------------
-    def _validate_score_X(self, X):
-        X = self._validate_X(X)
-        self._check_range(X)
-        return X
-
     def score_samples(self, X):
         """Importance-weighted estimate of ``log p(x)`` for each sample, in nats.
 
@@ -389,7 +384,7 @@ class VAETransformer(_BaseAE):
         scores : ndarray of shape (n_samples,)
             Estimated log-likelihoods, of the input's float dtype.
         """
-        X = self._validate_score_X(X)
+        X = self._validate_X(X)
         return self._map_batches(self._sample_scores, X)
 
     def score(self, X, y=None):
@@ -433,7 +428,7 @@ class VAETransformer(_BaseAE):
             With keys ``elbo``, ``reconstruction`` and ``kl``, each an
             ndarray of shape (n_samples,).
         """
-        X = self._validate_score_X(X)
+        X = self._validate_X(X)
 
         def terms(module, x):
             _, reconstruction, kl = self._score_terms(module, x)

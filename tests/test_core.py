@@ -395,3 +395,17 @@ def test_float64_prediction_copies_the_model_once(blobs):
     ae.score_samples(blobs)
     assert ae._predict_cache["float64"] is model
     assert "float64" not in pickle.loads(pickle.dumps(ae))._predict_cache
+
+
+def test_unit_range_allows_round_off_and_is_checked_at_prediction():
+    """Check that MinMaxScaler's 1.0000000000000002 is accepted for
+    cross-entropy, and that data out of [0, 1] are refused at transform and
+    score_samples as at fit."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import MinMaxScaler
+
+    X = MinMaxScaler().fit_transform(load_breast_cancer().data)
+    ae = AutoEncoderTransformer(**FAST, loss="bce").fit(X)
+    for method in (ae.transform, ae.score_samples, ae.feature_errors):
+        with pytest.raises(ValueError, match="loss='bce' needs data in \\[0, 1\\]"):
+            method(X * 100)

@@ -89,8 +89,15 @@ def check_device(device, caller_name="estimator"):
     return dev
 
 
+#: Values this far outside [0, 1] are round-off, not data out of range.
+_UNIT_TOL = 1e-6
+
+
 def check_unit_interval(X, caller_name, reason, alternative):
     """Raise a ``ValueError`` unless every value of ``X`` lies in [0, 1].
+
+    Values within 1e-6 of the interval pass: they are round-off (scikit-learn's
+    ``MinMaxScaler`` gives ``1.0000000000000002``).
 
     Parameters
     ----------
@@ -114,7 +121,8 @@ def check_unit_interval(X, caller_name, reason, alternative):
     ValueError: AE: loss='bce' needs data in [0, 1], but X ranges from 0.0 to 2.0. Scale it first (e.g. MinMaxScaler) or use loss='mse' for real-valued data.
     """
     lo, hi = float(np.min(X)), float(np.max(X))
-    if lo < 0.0 or hi > 1.0:
+    # Round-off is allowed: MinMaxScaler gives 1.0000000000000002.
+    if lo < -_UNIT_TOL or hi > 1.0 + _UNIT_TOL:
         raise ValueError(
             f"{caller_name}: {reason} needs data in [0, 1], but X ranges from "
             f"{lo} to {hi}. Scale it first (e.g. MinMaxScaler) or use "
