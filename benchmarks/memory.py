@@ -112,10 +112,11 @@ def write_data(path, n, seed, mixing, chunk=100_000):
 # Child: one measurement in a fresh process
 # ----------------------------------------------------------------------
 def _status(key):
+    """A number of /proc/self/status (kB for the memory figures)."""
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith(key + ":"):
-                return int(line.split()[1]) * 1024  # kB
+                return int(line.split()[1])
     raise RuntimeError(f"no {key} in /proc/self/status")
 
 
@@ -124,11 +125,11 @@ def measure(fn):
     gc.collect()
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # reset VmHWM to the current RSS
-    base = _status("VmRSS")
+    base = _status("VmRSS") * 1024
     start = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - start
-    return result, _status("VmHWM") - base, seconds
+    return result, _status("VmHWM") * 1024 - base, seconds
 
 
 def release(X):
@@ -310,7 +311,18 @@ def main(argv=None):
         return
     if not Path("/proc/self/clear_refs").exists():
         sys.exit("benchmarks/memory.py measures RSS through /proc: Linux only.")
+    started = time.perf_counter()
+    children = Children()  # imports while this process writes the data
+    try:
+        report = measure_all(args, argv, children)
+    finally:
+        children.close()
+    report(f"total {time.perf_counter() - started:.0f} s")
+    if args.out:
+        Path(args.out).write_text("\n".join(report.lines) + "\n")
 
+
+def measure_all(args, argv, children):
     import torch
 
     if args.threads:
@@ -327,7 +339,7 @@ def main(argv=None):
            "after loading data and model")
     report(f"and a {WARMUP_ROWS:,}-row warm-up call, so torch's one-time "
            "initialisation is not counted)")
-    started = time.perf_counter()
+    run_child = children.run
     common = {"threads": args.threads}
     mixing = make_mixing()
     with tempfile.TemporaryDirectory(dir=args.tmpdir) as tmp:
@@ -357,7 +369,7 @@ def main(argv=None):
         def row(label, n, input_mb, res, target_mb, output_mb=None):
             extra = res["extra_mb"]
             out = "-" if output_mb is None else f"{output_mb:.1f}"
-            report(f"{label:40} {n:>9} {input_mb:8.1f} {out:>9} {extra:8.1f} "
+            report(f"{label:40} {n:>9,} {input_mb:8.1f} {out:>9} {extra:8.1f} "
                    f"{extra / input_mb:7.2f} {target_mb:9.1f} "
                    f"{verdict(extra <= target_mb):>6} {res['seconds']:6.1f}")
 
@@ -385,11 +397,11 @@ def main(argv=None):
         stream = run_child(kind="partial_fit", data=files["stream"], test=files["test"],
                            chunk=args.chunk, epochs=args.epochs, **common)
         model_mb = stream["model_mb"]
-        row(f"partial_fit memmap ({args.epochs} passes)", args.n_stream, stream_mb, stream,
+        row(f"partial_fit on memmap ({args.epochs} passes)", args.n_stream, stream_mb, stream,
             2 * chunk_mb + model_mb)
         mapped = run_child(kind="partial_fit_mapped", data=files["stream"],
                            chunk=args.chunk, epochs=1, **common)
-        row("partial_fit memmap, pages left mapped (1)", args.n_stream, stream_mb, mapped,
+        row("  same, pages left mapped (1 pass)", args.n_stream, stream_mb, mapped,
             2 * chunk_mb + model_mb)
 
     report()
@@ -419,9 +431,7 @@ def main(argv=None):
            f"   target <= 1.05: std {verdict(ratio_std <= 1.05)}, "
            f"raw {verdict(ratio_raw <= 1.05)}")
     report()
-    report(f"total {time.perf_counter() - started:.0f} s")
-    if args.out:
-        Path(args.out).write_text("\n".join(report.lines) + "\n")
+    return report
 
 
 if __name__ == "__main__":

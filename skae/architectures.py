@@ -47,27 +47,88 @@ class Architecture(BaseEstimator):
     """
 
     def resolve(self, caller_name="estimator", **defaults):
-        """The spec to build with: ``defaults`` are the estimator's own
-        network parameters (``hidden_layer_sizes``, ``activation``), for
-        specs that take them from there. Checks the parameters."""
+        """The spec to build with, its parameters checked.
+
+        Parameters
+        ----------
+        caller_name : str, default="estimator"
+            The estimator's name, for error messages.
+        **defaults : dict
+            The estimator's own network parameters (``hidden_layer_sizes``,
+            ``activation``), for specs that take them from there.
+
+        Returns
+        -------
+        spec : Architecture
+        """
         return self
 
     def encoder(self, n_features, n_outputs):
-        """Return a module mapping ``(n, n_features)`` to ``(n, n_outputs)``."""
+        """Build the encoder.
+
+        Parameters
+        ----------
+        n_features : int
+            Input width.
+        n_outputs : int
+            Output width (the code; twice the code for a Gaussian encoder).
+
+        Returns
+        -------
+        module : nn.Module
+            Maps ``(n, n_features)`` to ``(n, n_outputs)``.
+        """
         raise NotImplementedError
 
     def decoder(self, n_components, n_features):
-        """Return a module mapping codes ``(n, n_components)`` to the raw
-        output ``(n, n_features)`` (no output activation: the likelihood
-        applies it)."""
+        """Build the decoder.
+
+        Parameters
+        ----------
+        n_components : int
+            Code width.
+        n_features : int
+            Output width.
+
+        Returns
+        -------
+        module : nn.Module
+            Maps codes ``(n, n_components)`` to the raw output ``(n,
+            n_features)``, without output activation (the likelihood
+            applies it).
+        """
         raise NotImplementedError
 
     def gaussian_encoder(self, n_features, n_components):
-        """Return a module mapping ``x`` to ``(mu, logvar)`` of ``q(z|x)``."""
+        """Build the encoder of ``q(z|x)`` for the variational autoencoder.
+
+        Parameters
+        ----------
+        n_features : int
+            Input width.
+        n_components : int
+            Latent dimension.
+
+        Returns
+        -------
+        module : nn.Module
+            Maps ``x`` to ``(mu, logvar)``; by default :meth:`encoder` with
+            ``2 * n_components`` outputs, split in two.
+        """
         return SplitGaussian(self.encoder(n_features, 2 * n_components))
 
     def tied_decoder(self, encoder):
-        """Return a decoder whose weights are ``encoder``'s, transposed."""
+        """Build a decoder whose weights are ``encoder``'s, transposed.
+
+        Parameters
+        ----------
+        encoder : nn.Module
+            The encoder built by :meth:`encoder`.
+
+        Returns
+        -------
+        module : nn.Module
+        """
         raise TypeError(
             f"{type(self).__name__} has no tied decoder; use tied_weights=False "
             "or an architecture that defines tied_decoder (skae.MLP does)."
@@ -141,3 +202,9 @@ class MLP(Architecture):
 
     def tied_decoder(self, encoder):
         return TiedDecoder(encoder, self.activation)
+
+
+for _name in ("resolve", "encoder", "decoder", "gaussian_encoder", "tied_decoder"):
+    # The overrides do what the base documents.
+    getattr(MLP, _name).__doc__ = getattr(Architecture, _name).__doc__
+del _name

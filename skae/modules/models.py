@@ -66,11 +66,31 @@ class ReconstructionModel(nn.Module):
         self.scaler = Standardize() if scaler is None else scaler
 
     def encode(self, x):
-        """Code of ``x`` (data in their own units)."""
+        """Code of ``x``.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            Data in their own units.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+        """
         return self.encoder(self.scaler(x))
 
     def decode(self, z):
-        """Reconstruction mean of codes ``z``, in the data's units."""
+        """Reconstruction mean of codes ``z``, in the data's units.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+        """
         return self.scaler.inverse(self.likelihood.mean(self.decoder(z)))
 
     def _scaled(self, x, target):
@@ -85,12 +105,32 @@ class ReconstructionModel(nn.Module):
         return ReconstructionTerms(self.likelihood.loss(raw, ts).mean(dim=1))
 
     def feature_errors(self, x):
-        """Per-feature reconstruction loss of each sample, in the network's units."""
+        """Per-feature reconstruction loss of each sample, in the network's units.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            Data in their own units.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+        """
         xs = self.scaler(x)
         return self.likelihood.loss(self.decoder(self.encoder(xs)), xs)
 
     def score_samples(self, x):
-        """Minus the mean reconstruction loss over features (higher is better)."""
+        """Minus the mean reconstruction loss over features (higher is better).
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            Data in their own units.
+
+        Returns
+        -------
+        Tensor of shape (n_samples,)
+        """
         return -self.feature_errors(x).mean(dim=1)
 
 
@@ -215,11 +255,31 @@ class VariationalModel(VariationalAutoEncoder):
         self.generator = TorchGenerator(seed)
 
     def encode(self, x):
-        """Posterior mean ``mu(x)``."""
+        """Posterior mean ``mu(x)``.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            Data in their own units.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+        """
         return self.encoder(self.scaler(x))[0]
 
     def decode(self, z):
-        """Decoder mean in the data's units."""
+        """Decoder mean in the data's units.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+        """
         return self.scaler.inverse(super().decode(z))
 
     def forward(self, X):
@@ -239,7 +299,17 @@ class VariationalModel(VariationalAutoEncoder):
 
     def feature_errors(self, x):
         """Per-feature reconstruction loss from the posterior mean, in the
-        network's units."""
+        network's units.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            Data in their own units.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+        """
         xs = self.scaler(x)
         return self.likelihood.loss(self.decoder(self.encoder(xs)[0]), xs)
 
@@ -250,6 +320,19 @@ class VariationalModel(VariationalAutoEncoder):
         generator seeded with ``seeds[i]``; rows and draws are taken in
         blocks to bound memory. Log-densities are of the data in their own
         units (the standardisation's log-Jacobian is added).
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            Data in their own units.
+        n_samples : int
+            Draws ``K`` per sample.
+        seeds : sequence of int
+            One seed per row of ``x``.
+
+        Returns
+        -------
+        log_px, reconstruction, kl : Tensor of shape (n_samples,)
         """
         xs = self.scaler(x)
         mu, logvar = self.encoder(xs)

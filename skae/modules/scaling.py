@@ -41,7 +41,17 @@ class Standardize(nn.Module):
         return (x - self.center) / self.scale
 
     def inverse(self, x):
-        """Back from standardised units to the data's units."""
+        """Back from standardised units to the data's units.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            Standardised data.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+        """
         if self.identity:
             return x
         return x * self.scale + self.center
