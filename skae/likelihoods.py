@@ -144,16 +144,26 @@ def get_likelihood(name):
     return table[name]
 
 
-def standardization_stats(X, chunk_rows=65536):
+def standardization_stats(X, chunk_rows=None):
     """Per-feature mean and standard deviation of ``X``, without overflow
     and without a full-size temporary (two passes over row chunks, in
     float64).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The data (a memmap too).
+    chunk_rows : int, default=None
+        Rows per chunk; None for chunks of about 2 MB of float64, so that
+        the temporaries stay small however large ``X`` is.
 
     Returns
     -------
     mean, std : ndarray of shape (n_features,), float64
     """
     n = X.shape[0]
+    if chunk_rows is None:
+        chunk_rows = max(1, 2**18 // max(1, X.shape[1]))
     total = np.zeros(X.shape[1])
     for start in range(0, n, chunk_rows):
         total += np.sum(X[start : start + chunk_rows], axis=0, dtype=np.float64)
