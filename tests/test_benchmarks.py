@@ -103,3 +103,41 @@ def test_variants_override_detector_and_autoencoder_defaults(outliers):
         outliers.resolve_method("IForest[n_estimators=10]")
     with pytest.raises(ValueError, match="unknown method 'XYZ'"):
         outliers.resolve_method("XYZ")
+
+
+MEMORY_SCRIPT = SCRIPT.parent / "memory.py"
+
+
+def test_memory_script_prints_a_row_per_measurement(tmp_path, capsys):
+    """Run benchmarks/memory.py on tiny sizes: check that it prints a row with
+    a verdict for every measurement and the streaming comparison, writes the
+    same output (command first) to --out, and removes its data files."""
+    spec = importlib.util.spec_from_file_location("bench_memory", MEMORY_SCRIPT)
+    memory = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(memory)
+    out = tmp_path / "memory.txt"
+    data = tmp_path / "data"
+    data.mkdir()
+    argv = ["--n-fit", "2000", "--n-predict", "5000", "--n-stream", "20000",
+            "--chunk", "5000", "--n-test", "2000", "--epochs", "1", "--threads", "1",
+            "--tmpdir", str(data), "--out", str(out)]
+    memory.main(argv)
+    printed = capsys.readouterr().out
+    assert out.read_text() == printed
+    lines = printed.splitlines()
+    assert lines[0] == "$ python benchmarks/memory.py " + " ".join(argv)
+    rows = {}
+    for label in ("fit (2 epochs)", "fit, stream_data=True (2 epochs)", "transform",
+                  "score_samples", "AEOutlierDetector.score_samples",
+                  "fit in memory (1 epochs)", "partial_fit on memmap (1 passes)",
+                  "  same, pages left mapped (1 pass)"):
+        matches = [line for line in lines if line.startswith(label + " ")]
+        assert len(matches) == 1, label
+        rows[label] = matches[0].split()
+        assert rows[label][-2] in ("PASS", "MISS")
+    # predictions of a few thousand rows stay far below 64 MB
+    for label in ("transform", "score_samples", "AEOutlierDetector.score_samples"):
+        assert rows[label][-2] == "PASS"
+    ratio = next(line for line in lines if line.startswith("ratio partial_fit/fit"))
+    assert "target <= 1.05" in ratio
+    assert not any(data.iterdir())
