@@ -50,7 +50,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import Callback, EarlyStopping
 
 from ._data import ArrayDataset, BatchIterator, ValidationSplit, device_tensor, fits_on_device
-from ._net import _AENet, _CheckFiniteLoss
+from ._net import _AENet, _CheckFiniteLoss, _TrimBatchHistory
 from .architectures import MLP
 from .likelihoods import LOSSES, standardization_stats
 from .modules.criterion import LossTerms
@@ -361,7 +361,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     f"{type(self).__name__}: callbacks[{i}] must be a skorch "
                     f"Callback or a (name, Callback) tuple, got {cb!r}."
                 )
-            if named and cb[0] in ("check_finite", "early_stopping"):
+            if named and cb[0] in ("check_finite", "early_stopping", "trim_history"):
                 raise ValueError(
                     f"{type(self).__name__}: the callback name {cb[0]!r} is "
                     "reserved; give your callback another name."
@@ -376,7 +376,10 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         use_valid = (
             early_stopping and self.early_stopping and n_valid >= 1 and n_samples - n_valid >= 1
         )
-        callbacks = [("check_finite", _CheckFiniteLoss(name, self.lr))]
+        callbacks = [
+            ("check_finite", _CheckFiniteLoss(name, self.lr)),
+            ("trim_history", _TrimBatchHistory()),
+        ]
         if use_valid:
             callbacks.append(
                 (

@@ -48,6 +48,20 @@ class _CheckFiniteLoss(Callback):
                 )
 
 
+class _TrimBatchHistory(Callback):
+    """Keep per-batch history records for the last epoch only.
+
+    skorch records two values per batch and keeps them for every epoch:
+    memory (and the pickled model) would then grow with the length of the
+    training stream, which ``partial_fit`` over chunks makes unbounded. The
+    per-epoch figures are all kept.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) >= 2:
+            net.history[-2]["batches"] = []
+
+
 class _AENet(NeuralNet):
     """``NeuralNet`` whose module returns loss terms and whose criterion sums them."""
 
