@@ -250,6 +250,10 @@ class Children:
         self.proc = subprocess.Popen(
             [sys.executable, str(SCRIPT), "--child"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            # The server must stay single-threaded to be forked safely:
+            # OpenMP would otherwise start its pool at import. Each
+            # measurement sets its own torch thread count after the fork.
+            env={**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
         )
 
     def run(self, **spec):

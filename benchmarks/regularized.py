@@ -130,9 +130,10 @@ def timed_fit(est, X, repeats=1):
 
 
 def mean_jacobian_norm(est, X):
-    x = torch.as_tensor(est._scale(X), dtype=torch.float32)
+    module = est.net_.module_
     with torch.no_grad():
-        return contractive_penalty(est.net_.module_.encoder, x).sqrt().mean().item()
+        x = module.scaler(torch.as_tensor(X, dtype=torch.float32))
+        return contractive_penalty(module.encoder, x).sqrt().mean().item()
 
 
 def rebuild_error(est, X_in, X_target):
