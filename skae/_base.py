@@ -35,6 +35,8 @@ overrides small hooks, never the fit itself:
 """
 
 import copy
+import re
+import sys
 import warnings
 from numbers import Integral, Real
 
@@ -50,7 +52,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import Callback, EarlyStopping
 
 from ._data import ArrayDataset, BatchIterator, ValidationSplit, device_tensor, fits_on_device
-from ._net import _AENet, _CheckFiniteLoss, _TrimBatchHistory
+from ._net import _AENet, _CheckLoss, _TrimBatchHistory
 from .architectures import MLP
 from .likelihoods import LOSSES, standardization_stats
 from .modules.criterion import LossTerms
@@ -79,6 +81,18 @@ _PREDICT_BATCH_SIZE = 4096
 
 def _silent(*args, **kwargs):
     """A sink that prints nothing (module level so that nets pickle)."""
+
+
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _print_plain_unless_tty(text):
+    """Print ``text``, without its ANSI colour codes unless stdout is a
+    terminal (a log file gets plain text)."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    if not (isatty and isatty()):
+        text = _ANSI_CODE.sub("", text)
+    print(text)
 
 
 class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -321,6 +335,13 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             net.partial_fit(dataset, epochs=1)
         else:
             net.partial_fit(dataset)
+        stopper = dict(net.callbacks_).get("early_stopping")
+        if self.verbose and stopper is not None and len(net.history) < self.max_epochs:
+            _print_plain_unless_tty(
+                f"{name}: early stopping at epoch {len(net.history)}: the validation "
+                f"loss has not improved by tol={self.tol} for {self.n_iter_no_change} "
+                f"epochs; the weights of epoch {stopper.best_epoch_} are kept."
+            )
         # The fitted net keeps no validation split and no early stopping
         # (whose state holds a copy of the weights): it continues training
         # on its own with net_.partial_fit, and pickles at the model's size.
@@ -376,8 +397,13 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         use_valid = (
             early_stopping and self.early_stopping and n_valid >= 1 and n_samples - n_valid >= 1
         )
+        if self.standardize is False and not self.get_likelihood().bounded:
+            hint = ("The data may be badly scaled: with standardize=False the network "
+                    "sees features in their own units; use standardize='auto'.")
+        else:
+            hint = f"Try another learning rate (lr={self.lr}) or more epochs."
         callbacks = [
-            ("check_finite", _CheckFiniteLoss(name, self.lr)),
+            ("check_finite", _CheckLoss(name, self.lr, hint)),
             ("trim_history", _TrimBatchHistory()),
         ]
         if use_valid:
@@ -390,7 +416,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                         threshold=self.tol,
                         threshold_mode="rel",
                         load_best=True,
-                        sink=print if self.verbose else _silent,
+                        sink=_print_plain_unless_tty if self.verbose else _silent,
                     ),
                 )
             )
@@ -426,6 +452,8 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             # PrintLog formats its table every epoch even when it prints
             # nothing; drop it when silent.
             net.set_params(callbacks__print_log=None)
+        else:
+            net.set_params(callbacks__print_log__sink=_print_plain_unless_tty)
         with warnings.catch_warnings():
             # skorch warns when the module is passed as an instance.
             warnings.simplefilter("ignore", UserWarning)

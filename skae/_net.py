@@ -21,7 +21,9 @@ second module, ``initialize_optimizer`` its optimizer (with
 """
 
 import math
+import warnings
 
+from sklearn.exceptions import ConvergenceWarning
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.utils import to_tensor
@@ -29,15 +31,43 @@ from skorch.utils import to_tensor
 from ._data import ArrayDataset, BatchIterator
 
 
-class _CheckFiniteLoss(Callback):
-    """Stop training with a clear error when the loss becomes NaN or inf."""
+#: A training loss this many times the untrained network's has diverged.
+_EXPLODED = 1e3
+#: An untrained network's loss above this is far from what scaled data give.
+_ABSURD = 1e4
 
-    def __init__(self, caller_name, lr):
+
+class _CheckLoss(Callback):
+    """Stop a diverging fit with a clear error; warn when nothing is learned.
+
+    The reference is the loss of the untrained network: the first batch's
+    loss, recorded by skorch before the first step. Training raises a
+    ``ValueError`` naming the epoch when the loss becomes NaN or inf, or
+    exceeds :data:`_EXPLODED` times that reference (a learning rate far too
+    high: such runs do not come back). A fit of three epochs or more that
+    starts at an absurd loss (above :data:`_ABSURD`; scaled data give about
+    1 per feature) and never goes below 0.99 times it gets a
+    ``ConvergenceWarning`` (badly scaled data, or a learning rate far too
+    low): a warning, since more epochs might have helped.
+    """
+
+    def __init__(self, caller_name, lr, hint=""):
         self.caller_name = caller_name
         self.lr = lr
+        self.hint = hint
+
+    def initialize(self):
+        self.initial_ = None
+        self.run_start_ = 0
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self.run_start_ = len(net.history)
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
+        if self.initial_ is None and row.get("batches"):
+            self.initial_ = row["batches"][0].get("train_loss")
         for key in ("train_loss", "valid_loss"):
             value = row.get(key)
             if value is not None and not math.isfinite(value):
@@ -46,6 +76,30 @@ class _CheckFiniteLoss(Callback):
                     f"became {value} at epoch {row['epoch']}. Try a lower learning "
                     f"rate (lr={self.lr}) or scale the input."
                 )
+        loss, initial = row.get("train_loss"), self.initial_
+        if initial is not None and loss is not None and loss > _EXPLODED * max(abs(initial), 1e-3):
+            raise ValueError(
+                f"{self.caller_name}: training diverged, the train loss reached {loss:.3g} "
+                f"at epoch {row['epoch']}, {loss / max(abs(initial), 1e-3):.3g} times that "
+                f"of the untrained network ({initial:.3g}). The learning rate (lr="
+                f"{self.lr}) is probably too high: lower it, or clip the gradients "
+                "(skorch's GradientNormClipping callback)."
+            )
+
+    def on_train_end(self, net, **kwargs):
+        losses = [row.get("train_loss") for row in net.history[self.run_start_ :]]
+        losses = [v for v in losses if v is not None]
+        if self.initial_ is None or len(losses) < 3:
+            return
+        # An absurd level (scaled data give losses near 1 per feature) that
+        # training did not move: short runs on scaled data are not flagged.
+        if self.initial_ > _ABSURD and min(losses) >= 0.99 * self.initial_:
+            warnings.warn(
+                f"{self.caller_name}: the train loss did not decrease in {len(losses)} "
+                f"epochs ({self.initial_:.3g} before training, {min(losses):.3g} at "
+                f"best): nothing was learned. {self.hint}",
+                ConvergenceWarning,
+            )
 
 
 class _TrimBatchHistory(Callback):

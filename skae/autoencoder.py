@@ -1,5 +1,7 @@
 """Undercomplete MLP autoencoder as a scikit-learn transformer."""
 
+import warnings
+
 from ._base import _BaseAE
 from ._docstrings import fill_doc
 from .losses import RECONSTRUCTION_LOSSES
@@ -25,7 +27,8 @@ class AutoEncoderTransformer(_BaseAE):
     Parameters
     ----------
     n_components : int, default=2
-        Dimension of the code. Must be smaller than the number of features.
+        Dimension of the code, normally smaller than the number of features
+        (a code as wide as the input warns: the network can copy it).
     hidden_layer_sizes : tuple of int, default=(128, 64)
         Widths of the encoder's hidden layers; the decoder mirrors them.
     activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \
@@ -188,12 +191,16 @@ class AutoEncoderTransformer(_BaseAE):
         self.verbose = verbose
 
     def _check_input(self, X):
-        # Undercomplete by definition: a code as wide as the input can copy it.
+        # Undercomplete by definition: a code as wide as the input can copy
+        # it. A warning, not an error, as PCA accepts n_components ==
+        # n_features: the fit is valid, only not what this estimator is for.
         if self.n_components >= X.shape[1]:
-            raise ValueError(
-                f"AutoEncoderTransformer is undercomplete: n_components="
-                f"{self.n_components} must be smaller than n_features="
-                f"{X.shape[1]}. Lower n_components, or use DenoisingAE or "
-                "ContractiveAE for overcomplete codes."
+            warnings.warn(
+                f"AutoEncoderTransformer is meant to be undercomplete, but "
+                f"n_components={self.n_components} is not smaller than n_features="
+                f"{X.shape[1]}: the network can learn to copy its input. Lower "
+                "n_components, or use DenoisingAE or ContractiveAE for overcomplete "
+                "codes.",
+                UserWarning,
             )
         super()._check_input(X)

@@ -256,6 +256,11 @@ class Corruption:
                     f"{self.caller_name}: the noise callable must return a "
                     f"tensor of the batch's shape {tuple(X.shape)}, got {shape}."
                 )
+            if not torch.isfinite(out).all():
+                raise ValueError(
+                    f"{self.caller_name}: the noise callable returned NaN or infinite "
+                    "values; it must return a finite corrupted copy of the batch."
+                )
         elif noise == "salt_and_pepper":
             out = salt_and_pepper_noise(
                 X, self.level, generator, low=self._as(self.low, X), high=self._as(self.high, X)

@@ -214,6 +214,30 @@ class AEOutlierDetector(OutlierMixin, BaseEstimator):
         self.clip = clip
         self.random_state = random_state
 
+    def set_params(self, **params):
+        """Set the parameters of this detector (and of its ``estimator``).
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names mapped to their values; ``estimator__<name>``
+            reaches the autoencoder, which must then be given (the default
+            one is sized at fit, from the data).
+
+        Returns
+        -------
+        self : AEOutlierDetector
+        """
+        nested = sorted(k for k in params if k.startswith("estimator__"))
+        if nested and params.get("estimator", self.estimator) is None:
+            raise ValueError(
+                f"AEOutlierDetector: cannot set {nested[0]!r} while estimator=None "
+                "(the default autoencoder is sized at fit, from the data). Give an "
+                "estimator, e.g. AEOutlierDetector(AutoEncoderTransformer(n_components="
+                "4)), or search over estimator=[...] itself."
+            )
+        return super().set_params(**params)
+
     # ------------------------------------------------------------------
     def _make_estimator(self, n_features):
         if self.estimator is None:

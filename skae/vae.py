@@ -463,7 +463,7 @@ class VAETransformer(_BaseAE):
             Generated samples in the units of the training data, float64.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
+        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(
                 f"VAETransformer.sample: n_samples must be a positive int, got "
                 f"{n_samples!r}."
@@ -471,9 +471,14 @@ class VAETransformer(_BaseAE):
         if random_state is None:
             rng = np.random.default_rng()
         else:
-            rng = np.random.default_rng(
-                check_random_state(random_state).randint(np.iinfo(np.int32).max)
-            )
+            try:
+                seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    "VAETransformer.sample: random_state must be None, an int in "
+                    f"[0, 2**32 - 1] or a RandomState instance, got {random_state!r}."
+                ) from exc
+            rng = np.random.default_rng(seed)
         generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
         module = self.net_.module_
         Z = module.prior.sample(n_samples, self.n_components_, generator, dtype=torch.float64)

@@ -328,9 +328,12 @@ def test_wrong_number_of_features_at_transform(blobs):
         ae.inverse_transform(np.zeros((4, 3)))
 
 
-def test_n_components_must_be_below_n_features(blobs):
-    with pytest.raises(ValueError, match="n_components=10 must be smaller than n_features=10"):
-        AutoEncoderTransformer(n_components=10, **FAST).fit(blobs)
+def test_code_as_wide_as_the_input_warns(blobs):
+    """Check that n_components >= n_features fits (as PCA accepts
+    n_components == n_features) but warns that the code can copy the input."""
+    with pytest.warns(UserWarning, match="n_components=10 is not smaller than n_features=10"):
+        ae = AutoEncoderTransformer(n_components=10, **FAST).fit(blobs)
+    assert ae.transform(blobs).shape == (120, 10)
 
 
 def test_bce_on_data_outside_unit_interval(blobs):

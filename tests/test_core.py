@@ -3,6 +3,7 @@ net as skorch's own (no reference to the estimator, skorch callbacks and
 partial_fit work); a second network with its own optimizer; atomic fits."""
 
 import os
+import re
 import pickle
 import subprocess
 import sys
@@ -420,3 +421,70 @@ def test_history_keeps_batch_records_of_the_last_epoch_only(blobs):
     ae.partial_fit(blobs)
     assert [len(row["batches"]) for row in ae.history_] == [0, 0, 0, 0, 8]
     assert all(np.isfinite(ae.history_[:, "train_loss"]))
+
+
+# ----------------------------------------------------------------------
+# Divergence, bad statistics, logs
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("Est", [AutoEncoderTransformer, VAETransformer])
+def test_exploding_loss_raises_naming_epoch_and_learning_rate(Est, digits_split):
+    """Check that Adam at lr=1e3 stops with an error that names the epoch and
+    the learning rate (it returned losses of 1e7 to 1e35 silently before)."""
+    X = digits_split[0]
+    with pytest.raises(ValueError, match=r"training diverged.*at epoch 1.*lr=1000"):
+        Est(2, max_epochs=20, lr=1e3, random_state=0).fit(X)
+
+
+def test_flat_absurd_loss_warns_about_scaling(digits_split):
+    """Check that unstandardised data in units of 1e6, on which the loss stays
+    at ~6e13, warns that nothing was learned and points at standardize."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = digits_split[0] * 1e6
+    with pytest.warns(ConvergenceWarning, match="did not decrease.*standardize=False"):
+        AutoEncoderTransformer(2, max_epochs=5, standardize=False, random_state=0).fit(X)
+
+
+def test_noise_callable_returning_nan_is_blamed_not_the_learning_rate(blobs):
+    def bad(batch, generator):
+        return batch * float("nan")
+
+    with pytest.raises(ValueError, match="noise callable returned NaN"):
+        DenoisingAE(**FAST, noise=bad).fit(blobs)
+
+
+def test_huge_finite_values_give_an_error_not_infinite_scale(blobs):
+    X = blobs.copy()
+    X[0, 0] = 1e200  # its square overflows float64
+    with pytest.raises(ValueError, match="mean or standard deviation of X is not finite"):
+        AutoEncoderTransformer(**FAST).fit(X)
+    X32 = blobs.astype(np.float32)
+    X32[0, 0] = 3e38  # X32.std() overflows in float32; float64 statistics do not
+    ae = AutoEncoderTransformer(**FAST).fit(X32)
+    assert np.all(np.isfinite(ae.scale_)) and np.all(np.isfinite(ae.transform(X32)))
+
+
+def test_verbose_log_is_plain_text_in_a_file_and_names_the_stopping_epoch(blobs, capsys):
+    AutoEncoderTransformer(**{**FAST, "max_epochs": 500}, lr=1e-2, n_iter_no_change=3,
+                           verbose=1).fit(blobs)
+    out = capsys.readouterr().out
+    assert "\x1b[" not in out  # captured stdout is not a terminal
+    assert "train_loss" in out
+    assert re.search(r"early stopping at epoch \d+.*weights of epoch \d+ are kept", out)
+
+
+def test_sample_refuses_bad_arguments_clearly(blobs):
+    vae = VAETransformer(**FAST, n_importance_samples=5).fit(blobs)
+    with pytest.raises(ValueError, match="n_samples must be a positive int, got True"):
+        vae.sample(True)
+    with pytest.raises(ValueError, match="sample: random_state must be None, an int"):
+        vae.sample(2, random_state=-1)
+
+
+def test_grid_search_over_default_detector_estimator_params_says_what_to_do():
+    from skae import AEOutlierDetector
+
+    with pytest.raises(ValueError, match="cannot set 'estimator__n_components' while estimator=None"):
+        AEOutlierDetector().set_params(estimator__n_components=2)
+    det = AEOutlierDetector(AutoEncoderTransformer()).set_params(estimator__n_components=3)
+    assert det.estimator.n_components == 3
