@@ -38,3 +38,21 @@ ESTIMATORS = [
 def test_sklearn_compatible_estimator(estimator, check):
     """Check that the estimator follows the scikit-learn contract."""
     check(estimator)
+
+
+# The default instances, exactly as a user gets them (issue 11: the
+# undercomplete rule used to fail six checks on their 2-feature data).
+DEFAULTS = [
+    AutoEncoderTransformer(),
+    DenoisingAE(),
+    ContractiveAE(),
+    VAETransformer(),
+    AEOutlierDetector(),
+    AEOutlierDetector(AutoEncoderTransformer()),
+]
+
+
+@parametrize_with_checks(DEFAULTS)
+def test_default_instance_is_sklearn_compatible(estimator, check):
+    """Check that each estimator's default instance passes check_estimator."""
+    check(estimator)
