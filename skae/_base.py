@@ -114,8 +114,9 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "optimizer_params": [dict, None],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
@@ -393,10 +394,21 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _make_net(self, module, n_samples, transform, shuffle_seed, split_seed,
                   early_stopping, device):
         name = type(self).__name__
-        n_valid = int(np.floor(self.validation_fraction * n_samples))
-        use_valid = (
-            early_stopping and self.early_stopping and n_valid >= 1 and n_samples - n_valid >= 1
-        )
+        fraction = self.validation_fraction
+        if fraction is None and self.early_stopping:
+            fraction = 0.1
+        use_valid = early_stopping and fraction is not None
+        if use_valid:
+            n_valid = int(np.floor(fraction * n_samples))
+            if n_valid < 1 or n_samples - n_valid < 1:
+                warnings.warn(
+                    f"{name}: {n_samples} samples are too few for a validation split "
+                    f"of validation_fraction={fraction}; training on all of them "
+                    "without validation loss (and without early stopping).",
+                    UserWarning,
+                )
+                use_valid = False
+        stop_early = use_valid and self.early_stopping
         if self.standardize is False and not self.get_likelihood().bounded:
             hint = ("The data may be badly scaled: with standardize=False the network "
                     "sees features in their own units; use standardize='auto'.")
@@ -406,7 +418,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             ("check_finite", _CheckLoss(name, self.lr, hint)),
             ("trim_history", _TrimBatchHistory()),
         ]
-        if use_valid:
+        if stop_early:
             callbacks.append(
                 (
                     "early_stopping",
@@ -436,13 +448,14 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             optimizer=optimizer,
             lr=self.lr,
             optimizer__weight_decay=self.weight_decay,
+            **{f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()},
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             iterator_train__shuffle=True,
             iterator_train__rng=np.random.default_rng(shuffle_seed),
             iterator_train__transform=transform,
             iterator_valid__transform=transform,
-            train_split=ValidationSplit(self.validation_fraction, split_seed) if use_valid else None,
+            train_split=ValidationSplit(fraction, split_seed) if use_valid else None,
             callbacks=callbacks,
             device=str(device),
             verbose=self.verbose,

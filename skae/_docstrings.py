@@ -8,6 +8,18 @@ the token is.
 import textwrap
 
 _FRAGMENTS = {
+    "validation_fraction": """\
+validation_fraction : float or None, default=None
+    Fraction of the training data held out (drawn with ``random_state``)
+    to record a validation loss, ``valid_loss`` in ``history_``, for early
+    stopping and for skorch callbacks that monitor it (``LRScheduler`` with
+    ``ReduceLROnPlateau``, ``Checkpoint``). None means 0.1 with
+    ``early_stopping`` and no validation split without it. Data too few for
+    a split are trained on whole, with a warning.""",
+    "optimizer_params": """\
+optimizer_params : dict or None, default=None
+    Further keyword arguments of the optimiser, e.g. ``{"momentum": 0.9}``
+    for SGD or ``{"betas": (0.9, 0.99)}`` for Adam.""",
     "architecture": """\
 architecture : skae.MLP, skae.architectures.Architecture or None, default=None
     The networks, as a spec that builds them once the data's shape is
@@ -32,7 +44,9 @@ stream_data : bool or "auto", default="auto"
     "device": """\
 device : str or torch.device, default="cpu"
     Where the network trains and predicts (``"cpu"``, ``"cuda"``,
-    ``"cuda:1"``, ``"mps"``). Outputs are NumPy arrays on any device.
+    ``"cuda:1"``, ``"mps"``, or ``"auto"``: CUDA if available, then MPS,
+    then the CPU). Outputs are NumPy arrays on any device, and a model
+    fitted on a GPU loads and predicts on a machine without one.
     Prediction moves the data batch by batch; training keeps them on the
     device when they fit there (see ``stream_data``).""",
 }

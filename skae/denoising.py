@@ -84,14 +84,14 @@ class DenoisingAE(_BaseAE):
         The optimiser.
     weight_decay : float, default=0.0
         L2 penalty passed to the optimiser.
+    %(optimizer_params)s
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data (drawn with
         ``random_state``), stop when its denoising loss (with fresh
         corruption) has not improved by a relative ``tol`` for
         ``n_iter_no_change`` epochs, and restore the weights of the best
-        epoch. Skipped when the data are too few for a split.
-    validation_fraction : float, default=0.1
-        Fraction of the training data held out for early stopping.
+        epoch. Skipped, with a warning, when the data are too few for a split.
+    %(validation_fraction)s
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
@@ -212,8 +212,9 @@ class DenoisingAE(_BaseAE):
         lr=1e-3,
         optimizer="adam",
         weight_decay=0.0,
+        optimizer_params=None,
         early_stopping=True,
-        validation_fraction=0.1,
+        validation_fraction=None,
         n_iter_no_change=10,
         tol=1e-4,
         warm_start=False,
@@ -237,6 +238,7 @@ class DenoisingAE(_BaseAE):
         self.lr = lr
         self.optimizer = optimizer
         self.weight_decay = weight_decay
+        self.optimizer_params = optimizer_params
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change

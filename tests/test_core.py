@@ -488,3 +488,69 @@ def test_grid_search_over_default_detector_estimator_params_says_what_to_do():
         AEOutlierDetector().set_params(estimator__n_components=2)
     det = AEOutlierDetector(AutoEncoderTransformer()).set_params(estimator__n_components=3)
     assert det.estimator.n_components == 3
+
+
+# ----------------------------------------------------------------------
+# Training control
+# ----------------------------------------------------------------------
+def test_validation_loss_without_early_stopping_serves_skorch_callbacks(blobs, tmp_path):
+    """Check that validation_fraction alone records valid_loss, so that
+    ReduceLROnPlateau on it and a default Checkpoint work without early
+    stopping."""
+    plateau = LRScheduler(torch.optim.lr_scheduler.ReduceLROnPlateau, monitor="valid_loss",
+                          patience=0, factor=0.5)
+    ae = AutoEncoderTransformer(
+        **{**FAST, "max_epochs": 6}, early_stopping=False, validation_fraction=0.2,
+        callbacks=[plateau, Checkpoint(dirname=str(tmp_path))],
+    ).fit(blobs)
+    assert ae.n_epochs_ == 6 and all(np.isfinite(ae.history_[:, "valid_loss"]))
+    assert (tmp_path / "params.pt").exists()
+    assert "valid_loss" not in AutoEncoderTransformer(**FAST, early_stopping=False).fit(
+        blobs).history_[-1]
+
+
+def test_too_few_samples_for_a_split_warn(blobs):
+    with pytest.warns(UserWarning, match="too few for a validation split"):
+        ae = AutoEncoderTransformer(**FAST).fit(blobs[:5])
+    assert "valid_loss" not in ae.history_[-1]
+
+
+def test_optimizer_params_reach_the_optimizer(blobs):
+    ae = AutoEncoderTransformer(**FAST, optimizer="sgd", optimizer_params={"momentum": 0.9,
+                                "nesterov": True}).fit(blobs)
+    group = ae.net_.optimizer_.param_groups[0]
+    assert group["momentum"] == 0.9 and group["nesterov"]
+
+
+def test_device_auto_picks_an_available_device(blobs):
+    from skae.utils.validation import check_device
+
+    expected = "cuda" if torch.cuda.is_available() else (
+        "mps" if torch.backends.mps.is_available() else "cpu")
+    assert check_device("auto").type == expected
+    ae = AutoEncoderTransformer(**FAST, device="auto").fit(blobs)
+    assert ae.device == "auto"  # stored as given
+    assert next(ae.net_.module_.parameters()).device.type == expected
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device to fit on")
+def test_model_fitted_on_cuda_predicts_on_a_machine_without_it(blobs, tmp_path):
+    """Check that a model fitted on CUDA unpickles and predicts where CUDA is
+    not available (a subprocess with no visible GPU)."""
+    ae = AutoEncoderTransformer(**FAST, device="cuda").fit(blobs)
+    path = tmp_path / "ae.pkl"
+    path.write_bytes(pickle.dumps(ae))
+    np.save(tmp_path / "X.npy", blobs)
+    script = textwrap.dedent(
+        f"""
+        import pickle, warnings, numpy as np, torch
+        assert not torch.cuda.is_available()
+        warnings.simplefilter("ignore")
+        ae = pickle.loads(open({str(path)!r}, "rb").read())
+        np.save({str(tmp_path / 'Z.npy')!r}, ae.transform(np.load({str(tmp_path / 'X.npy')!r})))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
+    assert out.returncode == 0, out.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "Z.npy"), ae.transform(blobs), rtol=1e-4, atol=1e-5)

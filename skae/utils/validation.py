@@ -36,7 +36,8 @@ def check_device(device, caller_name="estimator"):
     Parameters
     ----------
     device : str or torch.device
-        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``...
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``..., or ``"auto"``:
+        CUDA when available, then MPS, then the CPU.
     caller_name : str
         Used in error messages.
 
@@ -56,6 +57,12 @@ def check_device(device, caller_name="estimator"):
     >>> check_device("cpu")
     device(type='cpu')
     """
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
