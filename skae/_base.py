@@ -232,7 +232,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return {}
 
     def _sample_scores(self, module, x):
-        """Per-sample score, higher is better: minus the reconstruction error."""
+        """Per-sample score, higher is better: the model's log-likelihood."""
         return module.score_samples(x)
 
     # ------------------------------------------------------------------
@@ -350,6 +350,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         net.callbacks_ = [(n, cb) for n, cb in net.callbacks_ if n != "early_stopping"]
         for name_ in net._modules:
             getattr(net, name_ + "_").eval()
+        attributes.update(self._calibrate(net.module_, X, incremental and reuse))
         attributes.update(self._attributes_after_training(net, {**self.__dict__, **attributes}))
         attributes.update(
             net_=net,
@@ -360,6 +361,30 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         )
         for key, value in attributes.items():
             setattr(self, key, value)
+
+    def _calibrate(self, module, X, running):
+        """Fit the model's noise scale by maximum likelihood on ``X``: the
+        mean per-feature loss of the trained model (over every row seen, for
+        ``partial_fit``). Models without a ``noise_scale`` are skipped."""
+        likelihood = self.get_likelihood()
+        if not hasattr(module, "noise_scale"):
+            return {}
+        if likelihood.fit_scale(1.0) is None:
+            return {"noise_scale_": None}
+        device = next(module.buffers()).device
+        total, count = 0.0, 0
+        with torch.no_grad():
+            for start in range(0, len(X), _PREDICT_BATCH_SIZE):
+                batch = np.array(X[start : start + _PREDICT_BATCH_SIZE], dtype=np.float32)
+                errors = module.feature_errors(torch.from_numpy(batch).to(device))
+                total += float(errors.double().sum())
+                count += errors.numel()
+        if running:
+            previous_total, previous_count = self._calibration
+            total, count = total + previous_total, count + previous_count
+        scale = max(likelihood.fit_scale(total / count), 1e-8)
+        module.noise_scale.fill_(scale)
+        return {"noise_scale_": scale, "_calibration": (total, count)}
 
     def _dataset(self, X, y, device):
         """The training data, on the device when they fit there (or
@@ -559,12 +584,19 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return self._map_batches(lambda m, z: m.decode(z), Z)
 
     def score_samples(self, X):
-        """Per-sample score: minus the reconstruction error (higher is better).
+        """Log-likelihood of each sample, in nats of the data in their own units.
 
-        The error is the estimator's training loss of each sample (squared
-        or absolute error averaged over features for ``loss="mse"`` or
-        ``"mae"``, in the standardised units when ``standardize`` is on;
-        mean cross-entropy for ``loss="bce"``).
+        ``log p(x | g(h(x)))`` under the likelihood of ``loss``: independent
+        Gaussian (``"mse"``) or Laplace (``"mae"``) features centred on the
+        reconstruction, with the noise scale ``noise_scale_`` fitted by
+        maximum likelihood on the training data (in the units the network
+        sees, so ``noise_scale_ * scale_`` per feature in the data's units
+        when ``standardize`` is on), or Bernoulli features (``"bce"``). Being
+        a density of the raw data, it compares models of any ``loss``,
+        ``standardize`` or architecture (``score``, and so ``GridSearchCV``,
+        maximise it). For a fitted model it is an increasing affine function
+        of minus the mean reconstruction error, so it ranks samples as that
+        error does.
 
         Parameters
         ----------

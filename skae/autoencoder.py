@@ -97,6 +97,11 @@ class AutoEncoderTransformer(_BaseAE):
         Number of epochs run.
     n_components_ : int
         Dimension of the code.
+    noise_scale_ : float or None
+        Noise scale of the likelihood behind :meth:`score_samples`, fitted
+        by maximum likelihood on the training data, in the units the
+        network sees: the standard deviation for ``loss="mse"``, the
+        Laplace scale for ``"mae"``; None for ``"bce"``.
     mean_ : ndarray of shape (n_features_in_,) or None
         Per-feature mean used for standardisation (None when off).
     scale_ : ndarray of shape (n_features_in_,) or None

@@ -118,6 +118,11 @@ class DenoisingAE(_BaseAE):
         Number of epochs run.
     n_components_ : int
         Dimension of the code.
+    noise_scale_ : float or None
+        Noise scale of the likelihood behind :meth:`score_samples`, fitted
+        by maximum likelihood on the training data, in the units the
+        network sees: the standard deviation for ``loss="mse"``, the
+        Laplace scale for ``"mae"``; None for ``"bce"``.
     data_min_ : ndarray of shape (n_features_in_,)
         Per-feature minimum of the training data (the "pepper" of
         salt-and-pepper noise), in the data's units.

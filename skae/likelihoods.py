@@ -58,6 +58,16 @@ class Likelihood:
         """Per-sample log-likelihood of ``x`` in nats (summed over features)."""
         raise NotImplementedError
 
+    def fit_scale(self, mean_loss):
+        """Maximum-likelihood noise scale from the mean per-feature loss of
+        the training data (None for a likelihood without one)."""
+        return None
+
+    def log_prob_scaled(self, raw, x, scale):
+        """Per-sample log-likelihood in nats with the noise scale ``scale``
+        (a float, the same for every feature), summed over features."""
+        return self.log_prob(raw, x)
+
     def check_range(self, X, caller_name, reason, alternative):
         """Raise a ``ValueError`` if ``X`` holds values this model cannot have."""
         if self.bounded:
@@ -87,6 +97,13 @@ class Gaussian(Likelihood):
         per_feature = _LOG_2PI + logvar + (x - raw) ** 2 * torch.exp(-logvar)
         return -0.5 * per_feature.sum(dim=-1)
 
+    def fit_scale(self, mean_loss):
+        # The standard deviation: the root of the mean squared error.
+        return math.sqrt(mean_loss)
+
+    def log_prob_scaled(self, raw, x, scale):
+        return self.log_prob(raw, x, 2.0 * math.log(scale))
+
 
 class Laplace(Likelihood):
     """Laplace observations: absolute error (``loss="mae"``)."""
@@ -99,6 +116,13 @@ class Laplace(Likelihood):
 
     def log_prob(self, raw, x, logvar=0.0):
         return -((raw - x).abs() + math.log(2.0)).sum(dim=-1)
+
+    def fit_scale(self, mean_loss):
+        # The Laplace scale b: the mean absolute error.
+        return float(mean_loss)
+
+    def log_prob_scaled(self, raw, x, scale):
+        return -((raw - x).abs() / scale + math.log(2.0 * scale)).sum(dim=-1)
 
 
 class Bernoulli(Likelihood):

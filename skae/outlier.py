@@ -364,9 +364,11 @@ class AEOutlierDetector(OutlierMixin, BaseEstimator):
     def score_samples(self, X):
         """Opposite of the anomaly score: lower is more abnormal.
 
-        The estimator's own ``score_samples`` of the scaled data: minus the
-        mean reconstruction error for the (denoising, contractive)
-        autoencoders, the log-likelihood estimate for the variational one.
+        The estimator's own ``score_samples`` of the scaled data: its
+        log-likelihood in nats (for the reconstruction autoencoders, an
+        increasing affine function of minus the mean reconstruction error of
+        :meth:`feature_errors`, so samples rank as by that error; for the
+        variational one, the importance-weighted estimate).
 
         Parameters
         ----------
@@ -414,8 +416,8 @@ class AEOutlierDetector(OutlierMixin, BaseEstimator):
         """Reconstruction error of each feature of each sample.
 
         Shows which columns make a sample abnormal. For the (denoising,
-        contractive) autoencoders, :meth:`score_samples` is minus the mean of
-        these errors over features.
+        contractive) autoencoders, :meth:`score_samples` decreases with the
+        mean of these errors over features (an affine function of it).
 
         Parameters
         ----------

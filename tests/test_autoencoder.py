@@ -165,16 +165,39 @@ def test_prediction_in_batches_matches_one_pass(blobs, monkeypatch):
     np.testing.assert_allclose(ae.transform(blobs), whole, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("loss, power", [("mse", 2), ("mae", 1)])
-def test_score_samples_is_minus_reconstruction_error(blobs, loss, power):
-    """Check score_samples against the error computed from inverse_transform:
-    minus the mean squared (absolute) error per sample, in standardised
-    units."""
+@pytest.mark.parametrize("loss", ["mse", "mae"])
+def test_score_samples_is_the_log_density_of_the_raw_data(blobs, loss):
+    """Check score_samples against torch.distributions: the log-density, in
+    nats of the raw data, of independent Gaussian (Laplace) features centred
+    on the reconstruction, with scale noise_scale_ * scale_ (the fitted
+    noise scale, in standardised units, times each feature's scale), and
+    noise_scale_ against its maximum-likelihood value on the training data."""
     ae = AutoEncoderTransformer(n_components=2, loss=loss, **FAST).fit(blobs)
-    rebuilt = ae.inverse_transform(ae.transform(blobs))
-    expected = -np.mean(np.abs((rebuilt - blobs) / ae.scale_) ** power, axis=1)
-    np.testing.assert_allclose(ae.score_samples(blobs), expected, rtol=1e-6)
-    assert ae.score(blobs) == pytest.approx(expected.mean(), rel=1e-6)
+    rebuilt = torch.tensor(ae.inverse_transform(ae.transform(blobs)))
+    residual = (blobs - rebuilt.numpy()) / ae.scale_
+    mle = np.sqrt(np.mean(residual**2)) if loss == "mse" else np.mean(np.abs(residual))
+    assert ae.noise_scale_ == pytest.approx(mle, rel=1e-5)
+    dist = torch.distributions.Normal if loss == "mse" else torch.distributions.Laplace
+    scale = torch.tensor(ae.noise_scale_ * ae.scale_)
+    expected = dist(rebuilt, scale).log_prob(torch.tensor(blobs)).sum(1).numpy()
+    np.testing.assert_allclose(ae.score_samples(blobs), expected, rtol=1e-5)
+    assert ae.score(blobs) == pytest.approx(expected.mean(), rel=1e-5)
+
+
+def test_scores_compare_losses_and_scalings_in_a_grid_search():
+    """Check that score is comparable across loss and standardize: on data
+    with Gaussian noise the search picks loss='mse', on data with Laplace
+    noise loss='mae', and both pick the scaling in which the noise is
+    isotropic (the raw units here)."""
+    rng = np.random.default_rng(0)
+    Z, W = rng.normal(size=(600, 2)), rng.normal(size=(2, 12))
+    grid = {"loss": ["mse", "mae"], "standardize": [True, False]}
+    for noise, expected in [(rng.normal, "mse"), (rng.laplace, "mae")]:
+        E = noise(size=(600, 12)) * (0.3 if expected == "mse" else 0.3 / np.sqrt(2))
+        X = np.tanh(Z @ W) + E
+        est = AutoEncoderTransformer(2, hidden_layer_sizes=(32,), max_epochs=60, random_state=0)
+        search = GridSearchCV(est, grid, cv=3).fit(X)
+        assert search.best_params_ == {"loss": expected, "standardize": False}
 
 
 def test_absolute_error_loss_resists_gross_outliers():

@@ -111,7 +111,10 @@ def test_prediction_methods_use_clean_input(digits):
         rebuilt = module.decode(module.encode(x)).numpy()
     assert_allclose(dae.transform(X.astype(np.float32)), codes, rtol=1e-6)
     assert_allclose(dae.inverse_transform(codes), rebuilt, rtol=1e-5, atol=1e-6)
-    assert_allclose(dae.score_samples(X.astype(np.float32)), -np.mean((rebuilt - X) ** 2, axis=1), rtol=1e-4)
+    # The log-density of the clean input under N(rebuilt, noise_scale_**2).
+    expected = torch.distributions.Normal(torch.tensor(rebuilt), dae.noise_scale_).log_prob(
+        torch.tensor(X, dtype=torch.float32)).sum(1).numpy()
+    assert_allclose(dae.score_samples(X.astype(np.float32)), expected, rtol=1e-4)
 
 
 def test_callable_noise_bad_output_raises(digits):

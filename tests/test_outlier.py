@@ -54,9 +54,10 @@ def test_contract_signs_and_offset_from_contamination(fitted):
     assert np.all(decision[y == 1][:5] < decision[y == 0].max())
 
 
-def test_score_samples_is_minus_reconstruction_error(fitted):
+def test_score_samples_is_the_log_likelihood_of_the_reconstruction(fitted):
     """Check score_samples and feature_errors against a reconstruction done
-    by hand: robust scaling, encode, decode, squared error."""
+    by hand: robust scaling, encode, decode, squared error, and the Gaussian
+    log-density of the scaled data with the autoencoder's noise scale."""
     from scipy.stats import norm
 
     det, X, _ = fitted
@@ -67,7 +68,9 @@ def test_score_samples_is_minus_reconstruction_error(fitted):
     rec = det.estimator_.inverse_transform(det.estimator_.transform(Xs))
     errors = (Xs - rec) ** 2
     np.testing.assert_allclose(det.feature_errors(X), errors, rtol=1e-5, atol=1e-8)
-    np.testing.assert_allclose(det.score_samples(X), -errors.mean(axis=1), rtol=1e-5)
+    s2 = det.estimator_.noise_scale_**2
+    expected = -0.5 * (np.log(2 * np.pi * s2) + errors / s2).sum(axis=1)
+    np.testing.assert_allclose(det.score_samples(X), expected, rtol=1e-5)
 
 
 def test_auto_contamination_is_tukey_fence(fitted):
@@ -104,7 +107,9 @@ def test_default_estimator_detects_planted_outliers():
     # training data pull less than the squared error.
     assert det.estimator_.loss == "mae"
     errors = det.feature_errors(X_test)
-    np.testing.assert_allclose(det.score_samples(X_test), -errors.mean(axis=1), rtol=1e-6)
+    b = det.estimator_.noise_scale_  # the Laplace log-density of the scaled data
+    expected = -(errors / b + np.log(2 * b)).sum(axis=1)
+    np.testing.assert_allclose(det.score_samples(X_test), expected, rtol=1e-5)
     Xs = (X_test - det.center_) / det.scale_
     rebuilt = det.estimator_.inverse_transform(det.estimator_.transform(Xs))
     np.testing.assert_allclose(errors, np.abs(Xs - rebuilt), rtol=1e-5, atol=1e-8)
@@ -273,11 +278,13 @@ def test_clipped_training_keeps_outlier_cluster_abnormal():
     ratio = {}
     for clip in (None, 1.5):
         det = AEOutlierDetector(_small_ae(**big), clip=clip, random_state=0)
-        scores = det.fit(X_train).score_samples(np.vstack([X, cluster[:1]]))
+        X_eval = np.vstack([X, cluster[:1]])
+        scores = det.fit(X_train).score_samples(X_eval)
         if clip is not None:
             assert np.all(scores[-1] < scores[:-1])
-        # the cluster's error over the median inlier's
-        ratio[clip] = scores[-1] / np.median(scores[:-1])
+        # the cluster's reconstruction error over the median inlier's
+        errors = det.feature_errors(X_eval).mean(axis=1)
+        ratio[clip] = errors[-1] / np.median(errors[:-1])
     assert ratio[1.5] > 100  # measured 1050
     assert ratio[1.5] > 20 * ratio[None]  # measured 8: the cluster was learned
 

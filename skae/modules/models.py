@@ -64,6 +64,9 @@ class ReconstructionModel(nn.Module):
         self.decoder = decoder
         self.likelihood = likelihood
         self.scaler = Standardize() if scaler is None else scaler
+        # The noise scale of the likelihood p(x | g(h(x))) used to score
+        # (fitted on the training data by the estimator; 1 until then).
+        self.register_buffer("noise_scale", torch.tensor(1.0))
 
     def encode(self, x):
         """Code of ``x``.
@@ -120,7 +123,13 @@ class ReconstructionModel(nn.Module):
         return self.likelihood.loss(self.decoder(self.encoder(xs)), xs)
 
     def score_samples(self, x):
-        """Minus the mean reconstruction loss over features (higher is better).
+        """Log-likelihood of ``x`` in nats of the data in their own units.
+
+        ``log p(x | g(h(x)))`` under the likelihood with the noise scale
+        ``noise_scale`` (the same for every feature, in the network's
+        units), plus the log-Jacobian of the standardisation: a density of
+        the raw data, comparable across losses and scalings. It is an
+        increasing affine function of minus the mean reconstruction loss.
 
         Parameters
         ----------
@@ -131,7 +140,10 @@ class ReconstructionModel(nn.Module):
         -------
         Tensor of shape (n_samples,)
         """
-        return -self.feature_errors(x).mean(dim=1)
+        xs = self.scaler(x)
+        raw = self.decoder(self.encoder(xs))
+        log_p = self.likelihood.log_prob_scaled(raw, xs, float(self.noise_scale))
+        return log_p + self.scaler.log_abs_det_jacobian()
 
 
 class ContractiveModel(ReconstructionModel):
