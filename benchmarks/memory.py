@@ -166,11 +166,12 @@ def child(spec):
         ae, extra, seconds = measure(lambda: AutoEncoderTransformer(**params).fit(X))
         if kind == "fit_full":
             out.update(held_out_errors(ae, spec["test"]))
-    elif kind in ("transform", "score_samples", "detector"):
+    elif kind in ("transform", "score_samples", "detector", "detector_features"):
         X = np.load(spec["data"])
         with open(spec["model"], "rb") as f:
             model = pickle.load(f)
-        method = getattr(model, "score_samples" if kind == "detector" else kind)
+        method = getattr(model, {"detector": "score_samples",
+                                 "detector_features": "feature_errors"}.get(kind, kind))
         method(X[:WARMUP_ROWS].copy())
         result, extra, seconds = measure(lambda: method(X))
         out["output_mb"] = result.nbytes / MB
@@ -389,6 +390,7 @@ def measure_all(args, argv, children):
             ("transform", "transform", "model"),
             ("score_samples", "score_samples", "model"),
             ("detector", "AEOutlierDetector.score_samples", "detector"),
+            ("detector_features", "AEOutlierDetector.feature_errors", "detector"),
         ]:
             res = run_child(kind=kind, data=files["predict"], model=files[model], **common)
             out_mb = res["output_mb"]

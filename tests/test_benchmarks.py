@@ -129,15 +129,39 @@ def test_memory_script_prints_a_row_per_measurement(tmp_path, capsys):
     rows = {}
     for label in ("fit (2 epochs)", "fit, stream_data=True (2 epochs)", "transform",
                   "score_samples", "AEOutlierDetector.score_samples",
-                  "fit in memory (1 epochs)", "partial_fit on memmap (1 passes)",
+                  "AEOutlierDetector.feature_errors", "fit in memory (1 epochs)", "partial_fit on memmap (1 passes)",
                   "  same, pages left mapped (1 pass)"):
         matches = [line for line in lines if line.startswith(label + " ")]
         assert len(matches) == 1, label
         rows[label] = matches[0].split()
         assert rows[label][-2] in ("PASS", "MISS")
     # predictions of a few thousand rows stay far below 64 MB
-    for label in ("transform", "score_samples", "AEOutlierDetector.score_samples"):
+    for label in ("transform", "score_samples", "AEOutlierDetector.score_samples",
+                  "AEOutlierDetector.feature_errors"):
         assert rows[label][-2] == "PASS"
     ratio = next(line for line in lines if line.startswith("ratio partial_fit/fit"))
     assert "target <= 1.05" in ratio
     assert not any(data.iterdir())
+
+
+FOOTPRINT_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "footprint.py"
+
+
+def test_footprint_script_prints_pickle_sizes_and_latencies(tmp_path, capsys):
+    """Run benchmarks/footprint.py on tiny sizes: a pickle size per n that
+    does not grow with n, and a latency row per method."""
+    spec = importlib.util.spec_from_file_location("bench_footprint", FOOTPRINT_SCRIPT)
+    footprint = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(footprint)
+    out = tmp_path / "footprint.txt"
+    argv = ["--sizes", "200,2000", "--calls", "5", "--max-epochs", "2", "--out", str(out)]
+    footprint.main(argv)
+    printed = capsys.readouterr().out
+    assert out.read_text() == printed
+    lines = printed.splitlines()
+    sizes = [line.split() for line in lines if line.startswith("AutoEncoderTransformer ")]
+    assert [row[1] for row in sizes] == ["200", "2,000"]
+    small, large = (float(row[2]) for row in sizes)
+    assert abs(large - small) < 0.05 * small
+    for label in ("skae float32", "skae float64", "PCA float64"):
+        assert sum(line.startswith(label) for line in lines) == 1, label

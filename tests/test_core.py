@@ -557,3 +557,43 @@ def test_model_fitted_on_cuda_predicts_on_a_machine_without_it(blobs, tmp_path):
                          timeout=120, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
     assert out.returncode == 0, out.stderr
     np.testing.assert_allclose(np.load(tmp_path / "Z.npy"), ae.transform(blobs), rtol=1e-4, atol=1e-5)
+
+
+def test_detector_on_unit_data_refuses_out_of_range_rows_at_prediction():
+    """Check that a detector on [0, 1] data (scaling=None, cross-entropy)
+    refuses rows of +-100 at score_samples, instead of scoring (and
+    labelling) them."""
+    from skae import AEOutlierDetector
+
+    X = np.random.default_rng(0).random((100, 6))
+    det = AEOutlierDetector(AutoEncoderTransformer(**FAST, loss="bce"), scaling=None).fit(X)
+    for method in (det.score_samples, det.predict):
+        with pytest.raises(ValueError, match="loss='bce' needs data in \\[0, 1\\]"):
+            method(np.full((2, 6), 100.0))
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"callbacks": [object()]}, TypeError, r"callbacks\[0\] must be a skorch Callback"),
+        ({"callbacks": (Checkpoint(),)}, ValueError, "'callbacks' parameter.*must be"),
+        ({"callbacks": [("early_stopping", Checkpoint())]}, ValueError,
+         "'early_stopping' is reserved"),
+        ({"optimizer": int}, TypeError, "optimizer must be one of.*Optimizer subclass"),
+        ({"architecture": MLP((True,))}, ValueError, "hidden_layer_sizes must be a tuple"),
+        ({"optimizer_params": [1]}, ValueError, "'optimizer_params' parameter"),
+    ],
+)
+def test_bad_parameters_fail_early_and_clearly(blobs, params, error, match):
+    """Check that parameters that used to pass validation and then crash
+    inside torch or skorch now fail with a clear error, before training."""
+    with pytest.raises(error, match=match):
+        AutoEncoderTransformer(**FAST, **params).fit(blobs)
+
+
+def test_inverse_transform_errors_name_the_estimator(blobs):
+    ae = AutoEncoderTransformer(**FAST).fit(blobs)
+    with pytest.raises(ValueError, match="AutoEncoderTransformer.inverse_transform: X has 3"):
+        ae.inverse_transform(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="NaN.*AutoEncoderTransformer|AutoEncoderTransformer.*NaN"):
+        ae.inverse_transform(np.full((2, 2), np.nan))
