@@ -103,17 +103,23 @@ class _CheckLoss(Callback):
 
 
 class _TrimBatchHistory(Callback):
-    """Keep per-batch history records for the last epoch only.
+    """Keep per-batch history records only while their epoch runs.
 
     skorch records two values per batch and keeps them for every epoch:
-    memory (and the pickled model) would then grow with the length of the
-    training stream, which ``partial_fit`` over chunks makes unbounded. The
-    per-epoch figures are all kept.
+    memory and the pickled model would then grow with the number of rows
+    and the length of the training stream, which ``partial_fit`` over
+    chunks makes unbounded. Callbacks still see the current epoch's batches
+    (they are dropped at the next epoch's end, and at the end of training);
+    the per-epoch figures are all kept.
     """
 
     def on_epoch_end(self, net, **kwargs):
         if len(net.history) >= 2:
             net.history[-2]["batches"] = []
+
+    def on_train_end(self, net, **kwargs):
+        if len(net.history):
+            net.history[-1]["batches"] = []
 
 
 class _AENet(NeuralNet):
