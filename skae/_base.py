@@ -373,9 +373,12 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return {"noise_scale_": None}
         device = next(module.buffers()).device
         total, count = 0.0, 0
+        # Batches a quarter of prediction's: this pass runs inside fit and
+        # partial_fit, whose memory is the data's plus as little as possible.
+        step = _PREDICT_BATCH_SIZE // 4
         with torch.no_grad():
-            for start in range(0, len(X), _PREDICT_BATCH_SIZE):
-                batch = np.array(X[start : start + _PREDICT_BATCH_SIZE], dtype=np.float32)
+            for start in range(0, len(X), step):
+                batch = np.array(X[start : start + step], dtype=np.float32)
                 errors = module.feature_errors(torch.from_numpy(batch).to(device))
                 total += float(errors.double().sum())
                 count += errors.numel()
