@@ -37,7 +37,7 @@ Targets (never weakened; a miss is printed as MISS):
 * partial_fit loop: bounded by a chunk, at most 2 x one chunk's float32
   size + the model (its pickled size: weights, optimizer state, history);
 * partial_fit's held-out error at most 1.05 x fit's, both in the
-  standardised units of each model (``-score_samples(X_test).mean()``) and
+  standardised units of each model (``feature_errors(X_test).mean()``) and
   in raw units (partial_fit standardises with the first chunk's statistics,
   fit with all rows', so the raw error is the like-for-like figure).
 
@@ -141,7 +141,8 @@ def release(X):
 
 def held_out_errors(ae, path):
     X = np.load(path)
-    std = -np.mean(ae.score_samples(X), dtype=np.float64)
+    # The squared error in the units the network sees (standardised).
+    std = np.mean(ae.feature_errors(X), dtype=np.float64)
     raw = np.mean((ae.inverse_transform(ae.transform(X)) - X) ** 2, dtype=np.float64)
     return {"mse_std": float(std), "mse_raw": float(raw)}
 
