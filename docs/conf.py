@@ -2,10 +2,14 @@
 
 Build with ``sphinx-build -W -b html docs docs/_build/html``. Set
 ``SKAE_DOCS_NO_GALLERY=1`` to render the gallery pages without running the
-examples (what CI does, to stay fast); ``SKAE_EXAMPLE_QUICK=1`` runs them
-with their small settings.
+examples (what CI does, to stay fast; tests/test_examples.py runs each of
+them, shrunk from outside).
+
+The docs need no network, to build or to read: no intersphinx, and the
+maths is rendered by a local copy of MathJax (see ``mathjax_path``).
 """
 
+import importlib.util
 import os
 import re
 import sys
@@ -38,6 +42,25 @@ root_doc = "index"
 
 # No intersphinx: the docs build without network access. References to
 # scikit-learn, torch and skorch objects are written as plain literals.
+
+# -- maths -------------------------------------------------------------------
+# MathJax is served with the pages, not from a CDN, so that an offline reader
+# sees rendered maths rather than raw LaTeX. The sphinx-mathjax-offline
+# package (in the docs extra) ships MathJax 3; its whole folder (the fonts,
+# and the TeX extensions that MathJax loads on demand, next to the script)
+# is copied into _static/mathjax/, and mathjax_path, relative to _static/,
+# points at its script. The folder is added as a static path here rather
+# than through the package's Sphinx extension, which does not declare
+# itself safe for parallel builds (a warning, so an error under -W with -j).
+_MATHJAX_PACKAGE = importlib.util.find_spec("sphinx-mathjax-offline")
+if _MATHJAX_PACKAGE is None:
+    raise ImportError(
+        "The skae docs render their maths with a local MathJax from the "
+        "sphinx-mathjax-offline package: pip install '.[docs]'."
+    )
+_MATHJAX_STATIC = Path(_MATHJAX_PACKAGE.origin).parent / "static"
+mathjax_path = "mathjax/tex-chtml.js"
+html_static_path = [str(_MATHJAX_STATIC)]  # holds mathjax/
 
 # -- autodoc / autosummary ---------------------------------------------------
 autosummary_generate = True

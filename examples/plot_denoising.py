@@ -13,21 +13,17 @@ Both models below have the same architecture and train for the same number
 of epochs on the same digits; only the denoising criterion differs.
 """
 
-import os
-
-QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"  # tiny settings, used by the tests
-
 # %%
 # Data and models
 # ---------------
 # The 8x8 digits, scaled to [0, 1] and not standardised, so that masking
 # noise sets a pixel to 0 (black), as in Vincent et al. (2008). The DAE
 # masks 40 % of the pixels of every training digit, afresh at every batch.
-import numpy as np  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
 
-from skae import AutoEncoderTransformer, DenoisingAE  # noqa: E402
+from skae import AutoEncoderTransformer, DenoisingAE
 
 X, _ = load_digits(return_X_y=True)
 X = X / 16.0
@@ -36,7 +32,7 @@ X_train, X_test = train_test_split(X, test_size=0.2, random_state=0)
 params = dict(
     n_components=32,
     hidden_layer_sizes=(64,),
-    max_epochs=2 if QUICK else 40,
+    max_epochs=40,
     batch_size=64,
     early_stopping=False,
     standardize=False,

@@ -26,7 +26,6 @@ under two minutes on a 2-core CPU.
 # ---------------
 # Raw pixel values (0 to 16) go in unscaled: the autoencoder standardises
 # its input itself (``standardize="auto"``).
-import os
 import time
 
 import numpy as np
@@ -40,8 +39,6 @@ from sklearn.preprocessing import StandardScaler
 
 from skae import AutoEncoderTransformer
 
-QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"  # tiny settings, used by the tests
-
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.25, random_state=0, stratify=y
@@ -51,7 +48,7 @@ models = {
     "PCA": PCA(n_components=2),
     "Isomap": Isomap(n_components=2, n_neighbors=10),
     "AutoEncoder": AutoEncoderTransformer(
-        n_components=2, max_epochs=3 if QUICK else 200, random_state=0
+        n_components=2, max_epochs=200, random_state=0
     ),
 }
 
@@ -74,7 +71,7 @@ for name, model in models.items():
 
 start = time.perf_counter()
 codes["t-SNE (test set only)"] = TSNE(
-    n_components=2, random_state=0, max_iter=250 if QUICK else 1000
+    n_components=2, random_state=0, max_iter=1000
 ).fit_transform(X_test)
 trust = trustworthiness(X_test, codes["t-SNE (test set only)"], n_neighbors=10)
 scores["t-SNE (test set only)"] = f"trustworthiness {trust:.2f}"

@@ -14,10 +14,6 @@ ones, and treat the malignant tumours as the anomalies, without telling the
 detector which is which.
 """
 
-import os
-
-QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"  # tiny settings, used by the tests
-
 # %%
 # A contaminated training set
 # ---------------------------
@@ -48,16 +44,9 @@ print(f"train: {len(X_train)} samples, {y_train.mean():.0%} anomalies")
 # and so the ROC curve, do not depend on it.
 from sklearn.ensemble import IsolationForest
 
-from skae import AEOutlierDetector, AutoEncoderTransformer
+from skae import AEOutlierDetector
 
-if QUICK:
-    detector = AEOutlierDetector(
-        AutoEncoderTransformer(n_components=4, hidden_layer_sizes=(16,), max_epochs=5),
-        contamination=0.1,
-        random_state=0,
-    )
-else:
-    detector = AEOutlierDetector(contamination=0.1, random_state=0)
+detector = AEOutlierDetector(contamination=0.1, random_state=0)
 detector.fit(X_train)
 forest = IsolationForest(random_state=0).fit(X_train)
 

@@ -14,11 +14,6 @@ regression on the code of the digits. PCA in the same pipeline is the
 baseline.
 """
 
-import os
-
-QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"  # tiny settings, used by the tests
-N_JOBS = 1 if QUICK else 2  # worker processes cost more than tiny fits
-
 # %%
 # Data
 # ----
@@ -29,8 +24,6 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 X, y = load_digits(return_X_y=True)
-if QUICK:
-    X, y = X[:300], y[:300]
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.25, stratify=y, random_state=0
 )
@@ -46,7 +39,7 @@ from sklearn.pipeline import Pipeline
 
 from skae import AutoEncoderTransformer, DenoisingAE
 
-max_epochs = 3 if QUICK else 50
+max_epochs = 50
 pipe = Pipeline(
     [
         ("ae", AutoEncoderTransformer(max_epochs=max_epochs, random_state=0)),
@@ -69,9 +62,9 @@ param_grid = {
         AutoEncoderTransformer(max_epochs=max_epochs, random_state=0),
         DenoisingAE(noise_level=0.2, max_epochs=max_epochs, random_state=0),
     ],
-    "ae__n_components": [2, 8] if QUICK else [2, 4, 8],
+    "ae__n_components": [2, 4, 8],
 }
-search = GridSearchCV(pipe, param_grid, cv=2 if QUICK else 3, n_jobs=N_JOBS)
+search = GridSearchCV(pipe, param_grid, cv=3, n_jobs=2)
 search.fit(X_train, y_train)
 print("best autoencoder:", search.best_estimator_.named_steps["ae"])
 print(f"cross-validated accuracy: {search.best_score_:.3f}")
@@ -88,7 +81,7 @@ pca_search = GridSearchCV(
     Pipeline([("pca", PCA()), ("clf", LogisticRegression(max_iter=2000))]),
     {"pca__n_components": param_grid["ae__n_components"]},
     cv=search.cv,
-    n_jobs=N_JOBS,
+    n_jobs=2,
 )
 pca_search.fit(X_train, y_train)
 print(f"PCA test accuracy:        {pca_search.score(X_test, y_test):.3f}")

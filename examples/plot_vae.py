@@ -17,10 +17,6 @@ the 64 pixels. The same fitted estimator
   (:meth:`~skae.VAETransformer.score`).
 """
 
-import os
-
-QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"  # tiny settings, used by the tests
-
 # %%
 # Fit the VAE
 # -----------
@@ -39,8 +35,8 @@ vae = VAETransformer(
     n_components=2,
     likelihood="bernoulli",
     hidden_layer_sizes=(128, 64),
-    max_epochs=3 if QUICK else 300,
-    n_importance_samples=10 if QUICK else 100,
+    max_epochs=300,
+    n_importance_samples=100,
     random_state=0,
 ).fit(X_train)
 

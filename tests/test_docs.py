@@ -8,6 +8,7 @@ function has an entry in the API reference.
 
 import doctest
 import importlib
+import importlib.util
 import inspect
 import sys
 from pathlib import Path
@@ -149,3 +150,84 @@ def test_estimator_docstring_points_to_sklearn_and_papers(name):
     references = _section(doc, "References")
     for author in REQUIRED_CITATIONS.get(name.rsplit(".", 1)[1], []):
         assert author in references, f"{name}'s References do not cite {author}"
+
+
+# -- the docs need no network (issue 11, point 15) ---------------------------
+CONF_PY = ROOT / "docs" / "conf.py"
+_MATHJAX_PACKAGE = "sphinx-mathjax-offline"
+
+
+def _conf_assignments():
+    """Module-level ``name = <literal>`` assignments of docs/conf.py.
+
+    Read with ``ast``, not run: conf.py needs the docs extra, which the test
+    environment does not install. A value that is not a literal maps to
+    ``ast.AST`` (the type), so that a check on it fails clearly.
+    """
+    import ast
+
+    values = {}
+    for node in ast.parse(CONF_PY.read_text()).body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name):
+                try:
+                    values[target.id] = ast.literal_eval(value)
+                except ValueError:
+                    values[target.id] = ast.AST
+    return values
+
+
+def _is_remote(path):
+    return "://" in path or path.startswith("//")
+
+
+def test_docs_render_maths_without_network():
+    """Check that docs/conf.py loads no maths renderer from the network.
+
+    Sphinx's default ``mathjax_path`` is a CDN URL, so with
+    ``sphinx.ext.mathjax`` conf.py must set a local path (relative to
+    _static/), served from the sphinx-mathjax-offline package of the docs
+    extra; ``sphinx.ext.imgmath`` renders images at build time and needs no
+    script. Any other maths extension is refused until checked here.
+    """
+    conf = _conf_assignments()
+    extensions = conf.get("extensions", [])
+    math_ext = [e for e in extensions if "math" in e.lower() or "katex" in e.lower()]
+    math_ext = [e for e in math_ext if e != _MATHJAX_PACKAGE]
+    assert len(math_ext) == 1, f"expected one maths extension, got {math_ext}"
+    if math_ext == ["sphinx.ext.imgmath"]:
+        return
+    assert math_ext == ["sphinx.ext.mathjax"], (
+        f"{math_ext[0]}: only sphinx.ext.mathjax (with a local mathjax_path) "
+        "or sphinx.ext.imgmath are known to render offline"
+    )
+    path = conf.get("mathjax_path")
+    assert isinstance(path, str) and path, (
+        "conf.py uses sphinx.ext.mathjax without a mathjax_path literal: "
+        "Sphinx's default loads MathJax from a CDN"
+    )
+    assert not _is_remote(path) and not path.startswith("/"), (
+        f"mathjax_path={path!r} is not a path inside the built _static/ folder"
+    )
+    for name in ("mathjax2_config", "mathjax3_config", "mathjax_options"):
+        text = repr(conf.get(name, ""))
+        assert "//" not in text, f"{name} loads something from the network: {text}"
+
+    # The local copy comes from the docs extra ...
+    if tomllib is not None:
+        config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+        docs = config["project"]["optional-dependencies"]["docs"]
+        assert any(d.startswith(_MATHJAX_PACKAGE) for d in docs), (
+            f"the docs extra of pyproject.toml does not install {_MATHJAX_PACKAGE}"
+        )
+    # ... and, where it is installed, holds the file that mathjax_path names.
+    spec = importlib.util.find_spec(_MATHJAX_PACKAGE)
+    if spec is not None:
+        script = Path(spec.origin).parent / "static" / path
+        assert script.is_file(), f"{_MATHJAX_PACKAGE} has no static/{path}"
