@@ -152,6 +152,8 @@ sphinx_gallery_conf = {
     # Show rich (HTML) reprs of a cell's last value, such as DataFrames, but
     # not "<Figure size 640x690 with 64 Axes>" lines between the prose.
     "capture_repr": ("_repr_html_",),
+    # Its pages load jQuery and DataTables from a CDN: the docs read offline.
+    "write_computation_times": False,
 }
 
 # -- HTML --------------------------------------------------------------------
