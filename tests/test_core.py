@@ -363,11 +363,22 @@ def test_sigint_during_fit_reaches_the_caller():
             print("interrupted", hasattr(ae, "net_"))
         else:
             print("returned", ae.n_epochs_)
+
+        # One Ctrl-C stops a whole search, not only the fit it lands in.
+        from sklearn.model_selection import GridSearchCV
+        search = GridSearchCV(ae, {"n_components": [1, 2, 3]}, cv=2)
+        try:
+            search.fit(X)
+        except KeyboardInterrupt:
+            print("search interrupted", hasattr(search, "cv_results_"))
+        else:
+            print("search ran on")
         """
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert out.stdout.strip() == "interrupted False", out.stderr
+    assert out.stdout.split("\n")[:2] == ["interrupted False", "search interrupted False"], (
+        out.stdout + out.stderr)
 
 
 # ----------------------------------------------------------------------
@@ -600,3 +611,39 @@ def test_inverse_transform_errors_name_the_estimator(blobs):
         ae.inverse_transform(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="NaN.*AutoEncoderTransformer|AutoEncoderTransformer.*NaN"):
         ae.inverse_transform(np.full((2, 2), np.nan))
+
+
+def test_failed_detector_refit_leaves_it_as_it_was(blobs):
+    from skae import AEOutlierDetector
+
+    det = AEOutlierDetector(AutoEncoderTransformer(**FAST, callbacks=[_RaiseAt(2)])
+                            .set_params(max_epochs=1)).fit(blobs)
+    state = dict(det.__dict__)
+    det.estimator.set_params(max_epochs=3)
+    with pytest.raises(RuntimeError):
+        det.fit(blobs * 2)
+    assert all(det.__dict__[k] is state[k] for k in state)
+
+
+def test_prediction_memory_is_one_batch_plus_the_output():
+    """Check with tracemalloc (which sees NumPy's allocations) that transform
+    and the detector's score_samples and feature_errors allocate the output
+    and about one batch, not copies of the whole input (the detector scaled
+    it whole, and outputs were concatenated from a list)."""
+    import tracemalloc
+
+    from skae import AEOutlierDetector
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200_000, 10))  # 16 MB
+    kw = dict(n_components=2, hidden_layer_sizes=(8,), max_epochs=1, random_state=0)
+    ae = AutoEncoderTransformer(**kw).fit(X[:1000])
+    det = AEOutlierDetector(AutoEncoderTransformer(**kw), random_state=0).fit(X[:1000])
+    for method, out_bytes in [(ae.transform, 200_000 * 2 * 8), (det.score_samples, 200_000 * 8),
+                              (det.feature_errors, 200_000 * 10 * 8)]:
+        method(X[:100])
+        tracemalloc.start()
+        method(X)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < out_bytes + 4 * 2**20, (method.__name__, peak)
