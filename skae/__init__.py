@@ -1,6 +1,6 @@
 """skae: autoencoders as scikit-learn estimators, trained with skorch."""
 
-from .architectures import MLP
+from .architectures import MLP, ConvNet
 from .autoencoder import AutoEncoderTransformer
 from .contractive import ContractiveAE
 from .denoising import DenoisingAE
@@ -13,6 +13,7 @@ __all__ = [
     "AEOutlierDetector",
     "AutoEncoderTransformer",
     "ContractiveAE",
+    "ConvNet",
     "DenoisingAE",
     "MLP",
     "VAETransformer",

@@ -64,6 +64,7 @@ from .utils.validation import (
     Interval,
     StrOptions,
     check_device,
+    flatten_images,
     validate_params,
 )
 
@@ -293,7 +294,9 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         validate_params(self)
         name = type(self).__name__
         reuse = hasattr(self, "net_") and (incremental or self.warm_start)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=not reuse)
+        X = validate_data(
+            self, flatten_images(X), dtype=[np.float64, np.float32], reset=not reuse
+        )
         y = self._validate_y(X, y, reset=not reuse)
         device = check_device(self.device, name)
         self._architecture()
@@ -538,7 +541,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _validate_X(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, flatten_images(X), dtype=[np.float64, np.float32], reset=False)
         # The range the model was trained for (e.g. [0, 1] for cross-entropy),
         # checked at prediction as at fit.
         self._check_range(X)

@@ -18,6 +18,7 @@ from numbers import Integral
 
 from sklearn.base import BaseEstimator
 
+from .modules.conv import ConvDecoder, ConvEncoder, TiedConvDecoder
 from .modules.gaussian import GaussianEncoder, SplitGaussian
 from .modules.mlp import ACTIVATIONS, MLPDecoder, MLPEncoder
 from .modules.tied import TiedDecoder
@@ -204,7 +205,108 @@ class MLP(Architecture):
         return TiedDecoder(encoder, self.activation)
 
 
-for _name in ("resolve", "encoder", "decoder", "gaussian_encoder", "tied_decoder"):
-    # The overrides do what the base documents.
-    getattr(MLP, _name).__doc__ = getattr(Architecture, _name).__doc__
-del _name
+class ConvNet(Architecture):
+    """Convolutional encoder and transposed-convolution decoder, for images.
+
+    The encoder is ``len(channels)`` stride-2 convolutions (each halves the
+    image) and a linear layer to the code; the decoder mirrors it with a
+    linear layer and transposed convolutions. Inputs are flat rows of
+    ``channels * height * width`` pixels (what a ``Pipeline`` passes; the
+    estimators also take ``(n, channels, height, width)`` arrays and flatten
+    them), channel-major as ``X.reshape(n, -1)`` of such an array gives.
+
+    Parameters
+    ----------
+    input_shape : tuple of int, default=(1, 28, 28)
+        ``(channels, height, width)`` of each image.
+    channels : tuple of int, default=(32, 64)
+        Output channels of each convolution.
+    kernel_size : int, default=3
+        Odd kernel size.
+    activation : str, default=None
+        Activation after each convolution; None takes the estimator's
+        ``activation``.
+
+    Notes
+    -----
+    Pixels in [0, 1] go best with ``loss="bce"`` (or
+    ``likelihood="bernoulli"``), which leaves them unscaled; the estimators'
+    ``standardize`` otherwise standardises each pixel on its own.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import AutoEncoderTransformer, ConvNet
+    >>> X = np.random.default_rng(0).random((20, 1, 8, 8))
+    >>> ae = AutoEncoderTransformer(4, architecture=ConvNet((1, 8, 8), (4, 8)),
+    ...                             loss="bce", max_epochs=2).fit(X)
+    >>> ae.transform(X).shape, ae.inverse_transform(ae.transform(X)).shape
+    ((20, 4), (20, 64))
+    """
+
+    def __init__(self, input_shape=(1, 28, 28), channels=(32, 64), kernel_size=3,
+                 activation=None):
+        self.input_shape = input_shape
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.activation = activation
+
+    def resolve(self, caller_name="estimator", **defaults):
+        activation = self.activation if self.activation is not None else defaults.get(
+            "activation")
+        shape = tuple(self.input_shape)
+        if len(shape) != 3 or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in shape
+        ):
+            raise ValueError(
+                f"{caller_name}: ConvNet input_shape must be (channels, height, width) "
+                f"of positive ints, got {self.input_shape!r}."
+            )
+        channels = tuple(self.channels)
+        if not channels or not all(isinstance(c, Integral) and c >= 1 for c in channels):
+            raise ValueError(
+                f"{caller_name}: ConvNet channels must be a non-empty tuple of positive "
+                f"ints, got {self.channels!r}."
+            )
+        if not isinstance(self.kernel_size, Integral) or self.kernel_size % 2 == 0:
+            raise ValueError(
+                f"{caller_name}: ConvNet kernel_size must be an odd int, got "
+                f"{self.kernel_size!r}."
+            )
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"{caller_name}: activation must be one of {sorted(ACTIVATIONS)}, "
+                f"got {activation!r}."
+            )
+        return ConvNet(shape, channels, self.kernel_size, activation)
+
+    def _check(self, n_features):
+        expected = 1
+        for s in self.input_shape:
+            expected *= s
+        if n_features != expected:
+            raise ValueError(
+                f"ConvNet: the data have {n_features} features per row, but "
+                f"input_shape={tuple(self.input_shape)} has {expected} pixels."
+            )
+
+    def encoder(self, n_features, n_outputs):
+        self._check(n_features)
+        return ConvEncoder(self.input_shape, self.channels, n_outputs, self.kernel_size,
+                           self.activation)
+
+    def decoder(self, n_components, n_features):
+        self._check(n_features)
+        return ConvDecoder(n_components, self.input_shape, self.channels, self.kernel_size,
+                           self.activation)
+
+    def tied_decoder(self, encoder):
+        return TiedConvDecoder(encoder, self.activation)
+
+
+for _cls in (MLP, ConvNet):
+    for _name in ("resolve", "encoder", "decoder", "gaussian_encoder", "tied_decoder"):
+        # The overrides do what the base documents.
+        if _name in vars(_cls):
+            vars(_cls)[_name].__doc__ = getattr(Architecture, _name).__doc__
+del _cls, _name

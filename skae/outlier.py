@@ -9,7 +9,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import _BaseAE
 from .autoencoder import AutoEncoderTransformer
-from .utils.validation import HasMethods, Interval, StrOptions, validate_params
+from .utils.validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    flatten_images,
+    validate_params,
+)
 
 # Robust scaling divides by the range between these percentiles, over its
 # value for a standard Gaussian (3.29), so that robustly scaled columns have
@@ -326,7 +332,7 @@ class AEOutlierDetector(OutlierMixin, BaseEstimator):
 
     def _fit(self, X):
         validate_params(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = validate_data(self, flatten_images(X), dtype=[np.float64, np.float32])
         estimator = self._make_estimator(X.shape[1])
         center, scale = self._fit_scaling(X)
         Xs = self._scale(X, center, scale)
@@ -351,7 +357,7 @@ class AEOutlierDetector(OutlierMixin, BaseEstimator):
         chunk into a preallocated float64 output: memory is one chunk plus
         the output, however many rows."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, flatten_images(X), dtype=[np.float64, np.float32], reset=False)
         fn = getattr(self.estimator_, method)
         out = None
         for start in range(0, len(X), _CHUNK_ROWS):

@@ -8,6 +8,7 @@ skorch, and can be used (or swapped) on their own. The building blocks
 :class:`LossTerms`, the skorch criterion, sums.
 """
 
+from .conv import ConvDecoder, ConvEncoder, TiedConvDecoder
 from .criterion import LossTerms
 from .gaussian import GaussianEncoder, SplitGaussian, VariationalAutoEncoder, reparameterize
 from .mlp import ACTIVATIONS, AutoEncoder, MLPDecoder, MLPEncoder
@@ -19,6 +20,8 @@ __all__ = [
     "ACTIVATIONS",
     "AutoEncoder",
     "ContractiveModel",
+    "ConvDecoder",
+    "ConvEncoder",
     "GaussianEncoder",
     "LossTerms",
     "MLPDecoder",
@@ -26,6 +29,7 @@ __all__ = [
     "ReconstructionModel",
     "SplitGaussian",
     "Standardize",
+    "TiedConvDecoder",
     "TiedDecoder",
     "VariationalAutoEncoder",
     "VariationalModel",

@@ -135,3 +135,20 @@ def check_unit_interval(X, caller_name, reason, alternative):
             f"{lo} to {hi}. Scale it first (e.g. MinMaxScaler) or use "
             f"{alternative} for real-valued data."
         )
+
+
+def flatten_images(X):
+    """``(n, channels, height, width)`` (or any ``ndim > 2``) arrays as flat
+    rows ``(n, channels * height * width)``, a view where possible; other
+    input is returned as it is, for scikit-learn's validation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae.utils.validation import flatten_images
+    >>> flatten_images(np.zeros((5, 1, 4, 4))).shape
+    (5, 16)
+    """
+    if isinstance(X, np.ndarray) and X.ndim > 2:
+        return X.reshape(len(X), -1)
+    return X
