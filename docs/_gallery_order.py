@@ -7,6 +7,7 @@ cached by Sphinx). Examples not listed follow, by file name.
 ORDER = [
     "plot_manifold_digits.py",
     "plot_denoising.py",
+    "plot_filters.py",
     "plot_vae.py",
     "plot_outlier_detection.py",
     "plot_pipeline_gridsearch.py",
