@@ -165,3 +165,47 @@ def test_footprint_script_prints_pickle_sizes_and_latencies(tmp_path, capsys):
     assert abs(large - small) < 0.05 * small
     for label in ("skae float32", "skae float64", "PCA float64"):
         assert sum(line.startswith(label) for line in lines) == 1, label
+
+
+IMAGES_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "images.py"
+
+
+def test_images_script_prints_every_comparison(tmp_path, capsys):
+    """Run benchmarks/images.py --quick on synthetic MNIST-format files:
+    check a row per model, a verdict per target, and that --out gets the
+    printed output with the command first."""
+    import gzip
+
+    rng = np.random.default_rng(0)
+    n = 500
+    labels = np.repeat(np.arange(10, dtype=np.uint8), n // 10)
+    images = np.zeros((n, 28, 28), np.uint8)
+    for i, label in enumerate(labels):  # a bright bar whose place is the digit
+        images[i, 4 + 2 * label : 7 + 2 * label, 4:24] = 255
+    images = np.maximum(images, rng.integers(0, 40, images.shape, dtype=np.uint8))
+    mnist = tmp_path / "mnist"
+    mnist.mkdir()
+    with gzip.open(mnist / "t10k-images-idx3-ubyte.gz", "wb") as f:
+        f.write(bytes(16) + images.tobytes())
+    with gzip.open(mnist / "t10k-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(bytes(8) + labels.tobytes())
+
+    spec = importlib.util.spec_from_file_location("bench_images", IMAGES_SCRIPT)
+    images_script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(images_script)
+    out = tmp_path / "images.txt"
+    argv = [str(tmp_path), "--quick", "--threads", "1", "--out", str(out)]
+    images_script.main(argv)
+    printed = capsys.readouterr().out
+    assert out.read_text() == printed
+    lines = printed.splitlines()
+    assert lines[0] == "$ python benchmarks/images.py " + " ".join(argv)
+    assert "300 train / 100 test" in lines[1]
+    for label, count in (("ConvNet AE ", 2), ("MLP AE ", 2), ("ConvNet VAE ", 1),
+                         ("MLP VAE ", 1), ("ConvNet DAE ", 1), ("MLP DAE ", 1),
+                         ("bare PyTorch ", 1), ("skae ", 1)):
+        assert sum(line.startswith(label) for line in lines) == count, label
+    targets = [line for line in lines if line.startswith("target")]
+    assert len(targets) == 7
+    assert all(line.split()[-1] in ("PASS", "MISS") for line in targets)
+    assert any(line.startswith("Keras tutorial") and "0.094" in line for line in lines)
