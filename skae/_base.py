@@ -414,7 +414,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     f"{type(self).__name__}: callbacks[{i}] must be a skorch "
                     f"Callback or a (name, Callback) tuple, got {cb!r}."
                 )
-            if named and cb[0] in ("check_finite", "early_stopping", "trim_history"):
+            if named and cb[0] in ("check_loss", "early_stopping", "trim_history"):
                 raise ValueError(
                     f"{type(self).__name__}: the callback name {cb[0]!r} is "
                     "reserved; give your callback another name."
@@ -446,7 +446,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         else:
             hint = f"Try another learning rate (lr={self.lr}) or more epochs."
         callbacks = [
-            ("check_finite", _CheckLoss(name, self.lr, hint)),
+            ("check_loss", _CheckLoss(name, self.lr, hint)),
             ("trim_history", _TrimBatchHistory()),
         ]
         if stop_early:

@@ -234,16 +234,27 @@ class Corruption:
         self.high = high
         self.caller_name = caller_name
         self.generator = TorchGenerator(seed)
+        self._tensors = {}
 
-    def _as(self, values, X):
-        return torch.as_tensor(values, dtype=X.dtype, device=X.device)
+    def _as(self, name, X):
+        # The attribute ``name`` on the batch's device and in its dtype, made
+        # once, not at every batch.
+        key = (name, X.dtype, X.device)
+        if key not in self._tensors:
+            self._tensors[key] = torch.as_tensor(
+                getattr(self, name), dtype=X.dtype, device=X.device
+            )
+        return self._tensors[key]
+
+    def __getstate__(self):
+        return {**self.__dict__, "_tensors": {}}
 
     def corrupt(self, X, generator):
         """``X~`` for a clean batch ``X`` (data units), drawn from ``generator``."""
         standardized = self.center is not None
         X_raw = X
         if standardized:
-            center, scale = self._as(self.center, X), self._as(self.scale, X)
+            center, scale = self._as("center", X), self._as("scale", X)
             X = (X - center) / scale
         noise = self.noise
         if callable(noise):
@@ -263,7 +274,7 @@ class Corruption:
                 )
         elif noise == "salt_and_pepper":
             out = salt_and_pepper_noise(
-                X, self.level, generator, low=self._as(self.low, X), high=self._as(self.high, X)
+                X, self.level, generator, low=self._as("low", X), high=self._as("high", X)
             )
         else:
             out = NOISES[noise](X, self.level, generator)

@@ -27,6 +27,15 @@ def conv_sizes(input_shape, channels, kernel_size):
     return sizes
 
 
+def output_padding(sizes, i, kernel_size):
+    """The output padding that brings a stride-2 transposed convolution from
+    ``sizes[i + 1]`` back to ``sizes[i]`` exactly (odd sizes included)."""
+    pad = kernel_size // 2
+    (h_in, w_in), (h_out, w_out) = sizes[i + 1], sizes[i]
+    return (h_out - ((h_in - 1) * 2 - 2 * pad + kernel_size),
+            w_out - ((w_in - 1) * 2 - 2 * pad + kernel_size))
+
+
 class ConvEncoder(nn.Module):
     """Stride-2 convolutions, then a linear layer to the code.
 
@@ -110,11 +119,10 @@ class ConvDecoder(nn.Module):
         outs = (self.input_shape[0], *channels[:-1])
         pad = kernel_size // 2
         for i in range(len(channels) - 1, -1, -1):
-            (h_in, w_in), (h_out, w_out) = sizes[i + 1], sizes[i]
-            extra = (h_out - ((h_in - 1) * 2 - 2 * pad + kernel_size),
-                     w_out - ((w_in - 1) * 2 - 2 * pad + kernel_size))
-            layers.append(nn.ConvTranspose2d(channels[i], outs[i], kernel_size, stride=2,
-                                             padding=pad, output_padding=extra))
+            layers.append(nn.ConvTranspose2d(
+                channels[i], outs[i], kernel_size, stride=2, padding=pad,
+                output_padding=output_padding(sizes, i, kernel_size),
+            ))
             if i > 0:
                 layers.append(ACTIVATIONS[activation]())
         self.deconvs = nn.Sequential(*layers)
@@ -190,8 +198,7 @@ class TiedConvDecoder(nn.Module):
         -------
         Tensor of shape (n, in_channels, height_in, width_in)
         """
-        k, pad = self.kernel_size, self.kernel_size // 2
-        (h_in, w_in), (h_out, w_out) = self.sizes[i + 1], self.sizes[i]
-        extra = (h_out - ((h_in - 1) * 2 - 2 * pad + k), w_out - ((w_in - 1) * 2 - 2 * pad + k))
-        return F.conv_transpose2d(h, self.weights[i + 1], stride=2, padding=pad,
-                                  output_padding=extra)
+        return F.conv_transpose2d(
+            h, self.weights[i + 1], stride=2, padding=self.kernel_size // 2,
+            output_padding=output_padding(self.sizes, i, self.kernel_size),
+        )
