@@ -51,6 +51,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import Callback, EarlyStopping
 
+from . import _accelerate
 from ._data import ArrayDataset, BatchIterator, ValidationSplit, device_tensor, fits_on_device
 from ._net import _AENet, _CheckLoss, _TrimBatchHistory
 from .architectures import MLP
@@ -124,6 +125,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "stream_data": ["boolean", StrOptions({"auto"})],
         "callbacks": [list, None],
         "device": [str, torch.device],
+        "accelerator": [HasMethods(["prepare", "backward", "unwrap_model"]), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -298,7 +300,12 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self, flatten_images(X), dtype=[np.float64, np.float32], reset=not reuse
         )
         y = self._validate_y(X, y, reset=not reuse)
-        device = check_device(self.device, name)
+        # Estimators without an ``accelerator`` parameter train without one.
+        accelerator = getattr(self, "accelerator", None)
+        if accelerator is None:
+            device = check_device(self.device, name)
+        else:
+            device = torch.device(accelerator.device)
         self._architecture()
         self._check_input(X)
 
@@ -309,9 +316,10 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             attributes = {}
         else:
             rng = check_random_state(self.random_state)
-            init_seed, shuffle_seed, split_seed, noise_seed, eval_seed = (
-                int(s) for s in rng.randint(np.iinfo(np.int32).max, size=5)
-            )
+            seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=5)]
+            if accelerator is not None:
+                seeds = _accelerate.shared_seeds(seeds, accelerator)
+            init_seed, shuffle_seed, split_seed, noise_seed, eval_seed = seeds
             if reuse:  # warm_start: a new training run of the fitted model
                 module = copy.deepcopy(self.net_.module_)
                 attributes = {}
@@ -335,10 +343,14 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 early_stopping=not incremental, device=device,
             )
         dataset = self._dataset(X, y, device)
+        if accelerator is not None:
+            _accelerate.prepare(net, accelerator)
         if incremental:
             net.partial_fit(dataset, epochs=1)
         else:
             net.partial_fit(dataset)
+        if accelerator is not None:
+            _accelerate.release(net)
         stopper = dict(net.callbacks_).get("early_stopping")
         if self.verbose and stopper is not None and len(net.history) < self.max_epochs:
             _print_plain_unless_tty(

@@ -107,19 +107,33 @@ class BatchIterator:
     transform : callable, default=None
     device : str or torch.device, default="cpu"
         Set by the net to its own device.
+    num_replicas, rank : int, default=1, 0
+        Data-parallel training: this process iterates over its share only,
+        as with torch's ``DistributedSampler``. The (shuffled) order is
+        padded to a multiple of ``num_replicas`` by repeating its first
+        rows and each process takes every ``num_replicas``-th row from
+        ``rank`` on, so that every process has as many batches (a process
+        with fewer would leave the others waiting for its gradients). The
+        processes must draw the same order: the same ``rng`` seed.
     """
 
     def __init__(self, dataset, batch_size=128, shuffle=False, rng=None, transform=None,
-                 device="cpu"):
+                 device="cpu", num_replicas=1, rank=0):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.rng = rng
         self.transform = transform
         self.device = device
+        self.num_replicas = num_replicas
+        self.rank = rank
+
+    def _n_rows(self):
+        """Rows that this process iterates over."""
+        return math.ceil(len(self.dataset) / self.num_replicas)
 
     def __len__(self):
-        return math.ceil(len(self.dataset) / self.batch_size)
+        return math.ceil(self._n_rows() / self.batch_size)
 
     def __iter__(self):
         ds = self.dataset
@@ -129,6 +143,11 @@ class BatchIterator:
             rng = self.rng if self.rng is not None else np.random.default_rng()
             perm = rng.permutation(n)
             order = perm if order is None else order[perm]
+        if self.num_replicas > 1:
+            if order is None:
+                order = np.arange(n)
+            order = np.resize(order, self._n_rows() * self.num_replicas)[self.rank :: self.num_replicas]
+            n = len(order)
         first = ds.X if not isinstance(ds.X, dict) else next(iter(ds.X.values()))
         on_tensor = isinstance(first, torch.Tensor)
         if order is not None and on_tensor:

@@ -49,6 +49,19 @@ device : str or torch.device, default="cpu"
     fitted on a GPU loads and predicts on a machine without one.
     Prediction moves the data batch by batch; training keeps them on the
     device when they fit there (see ``stream_data``).""",
+    "accelerator": """\
+accelerator : accelerate.Accelerator or None, default=None
+    Train through Hugging Face accelerate (skorch's ``AccelerateMixin``,
+    the ``accelerate`` extra): data-parallel on several GPUs in a script
+    started by ``accelerate launch``, mixed precision or gradient
+    accumulation, as the ``Accelerator`` is configured. Every process
+    holds the whole ``X`` and trains on its own share of each epoch's
+    batches (so a step sees ``batch_size`` rows per process), with the
+    seeds of the main process. The accelerator places the model and the
+    batches (``device`` is then ignored). The fitted model holds no
+    accelerator: it pickles and predicts as any other, on the
+    accelerator's device (on the CPU once loaded on a machine without a
+    GPU). None trains in this process, on ``device``.""",
 }
 
 

@@ -79,6 +79,7 @@ class AutoEncoderTransformer(_BaseAE):
         Extra skorch callbacks (e.g. ``ProgressBar``, ``LRScheduler``), or
         ``(name, callback)`` tuples. They are copied at each fit.
     %(device)s
+    %(accelerator)s
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split and the shuffling.
         The same value gives identical results on CPU.
@@ -172,6 +173,7 @@ class AutoEncoderTransformer(_BaseAE):
         stream_data="auto",
         callbacks=None,
         device="cpu",
+        accelerator=None,
         random_state=None,
         verbose=0,
     ):
@@ -195,6 +197,7 @@ class AutoEncoderTransformer(_BaseAE):
         self.stream_data = stream_data
         self.callbacks = callbacks
         self.device = device
+        self.accelerator = accelerator
         self.random_state = random_state
         self.verbose = verbose
 

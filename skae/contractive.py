@@ -112,6 +112,7 @@ class ContractiveAE(_BaseAE):
         Extra skorch callbacks, or ``(name, callback)`` tuples. They are
         copied at each fit.
     %(device)s
+    %(accelerator)s
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling and
         the noise of the stochastic penalty. The same value gives identical
@@ -228,6 +229,7 @@ class ContractiveAE(_BaseAE):
         stream_data="auto",
         callbacks=None,
         device="cpu",
+        accelerator=None,
         random_state=None,
         verbose=0,
     ):
@@ -256,6 +258,7 @@ class ContractiveAE(_BaseAE):
         self.stream_data = stream_data
         self.callbacks = callbacks
         self.device = device
+        self.accelerator = accelerator
         self.random_state = random_state
         self.verbose = verbose
 

@@ -102,6 +102,7 @@ class DenoisingAE(_BaseAE):
         Extra skorch callbacks, or ``(name, callback)`` tuples. They are
         copied at each fit.
     %(device)s
+    %(accelerator)s
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling and
         the corruption. The same value gives identical results on CPU.
@@ -226,6 +227,7 @@ class DenoisingAE(_BaseAE):
         stream_data="auto",
         callbacks=None,
         device="cpu",
+        accelerator=None,
         random_state=None,
         verbose=0,
     ):
@@ -252,6 +254,7 @@ class DenoisingAE(_BaseAE):
         self.stream_data = stream_data
         self.callbacks = callbacks
         self.device = device
+        self.accelerator = accelerator
         self.random_state = random_state
         self.verbose = verbose
 

@@ -1,5 +1,6 @@
 """Anomaly detection by reconstruction, with scikit-learn's outlier contract."""
 
+import copy
 from numbers import Real
 
 import numpy as np
@@ -320,9 +321,38 @@ class AEOutlierDetector(OutlierMixin, BaseEstimator):
         self : object
             The fitted detector.
         """
+        return self._atomic(self._fit, X)
+
+    def partial_fit(self, X, y=None):
+        """Train the autoencoder for one epoch on ``X`` and update ``offset_``.
+
+        For data fed chunk by chunk (``dask_ml.wrappers.Incremental`` calls
+        it on each block of a Dask array). The first call fits the scaling
+        (``center_``, ``scale_``) on this first chunk and builds the
+        autoencoder, as :meth:`fit` does on all the data; every call then
+        trains it for one epoch on the chunk (clipped as in :meth:`fit`),
+        through the autoencoder's own ``partial_fit``, and sets ``offset_``
+        from the scores of this chunk under the updated model, so that the
+        threshold follows the model as it trains.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data, possibly contaminated by outliers.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The updated detector.
+        """
+        return self._atomic(self._partial_fit, X)
+
+    def _atomic(self, fit, X):
         before = self.__dict__.copy()
         try:
-            self._fit(X)
+            fit(X)
         except BaseException:
             # Atomic: a failed fit (Ctrl-C included) leaves the detector as it was.
             self.__dict__.clear()
@@ -330,16 +360,39 @@ class AEOutlierDetector(OutlierMixin, BaseEstimator):
             raise
         return self
 
+    def _partial_fit(self, X):
+        validate_params(self)
+        first = not hasattr(self, "estimator_")
+        X = validate_data(
+            self, flatten_images(X), dtype=[np.float64, np.float32], reset=first
+        )
+        if first:
+            estimator = self._make_estimator(X.shape[1])
+            center, scale = self._fit_scaling(X)
+        else:
+            # The fitted autoencoder is trained in place only once the chunk
+            # is scored: a copy, so that a failure leaves the detector as it was.
+            estimator = copy.deepcopy(self.estimator_)
+            center, scale = self.center_, self.scale_
+        self._train_and_threshold(estimator, X, center, scale, "partial_fit")
+
     def _fit(self, X):
         validate_params(self)
         X = validate_data(self, flatten_images(X), dtype=[np.float64, np.float32])
         estimator = self._make_estimator(X.shape[1])
         center, scale = self._fit_scaling(X)
+        self._train_and_threshold(estimator, X, center, scale, "fit")
+
+    def _train_and_threshold(self, estimator, X, center, scale, method):
+        """Train ``estimator`` by its ``method`` ("fit" or "partial_fit") on
+        the scaled (and clipped) ``X``; set the fitted attributes, with
+        ``offset_`` from the scores of ``X``."""
         Xs = self._scale(X, center, scale)
+        train = getattr(estimator, method)
         if self.clip is not None and self.scaling is not None:
-            estimator.fit(np.clip(Xs, -self.clip, self.clip))
+            train(np.clip(Xs, -self.clip, self.clip))
         else:
-            estimator.fit(Xs)
+            train(Xs)
         scores = np.asarray(estimator.score_samples(Xs), dtype=np.float64)
         del Xs
         if self.contamination == "auto":

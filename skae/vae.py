@@ -128,6 +128,7 @@ class VAETransformer(_BaseAE):
         Extra skorch callbacks, or ``(name, callback)`` tuples. They are
         copied at each fit.
     %(device)s
+    %(accelerator)s
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling, the
         draws of ``z`` during training and the draws used by
@@ -252,6 +253,7 @@ class VAETransformer(_BaseAE):
         stream_data="auto",
         callbacks=None,
         device="cpu",
+        accelerator=None,
         random_state=None,
         verbose=0,
     ):
@@ -279,6 +281,7 @@ class VAETransformer(_BaseAE):
         self.stream_data = stream_data
         self.callbacks = callbacks
         self.device = device
+        self.accelerator = accelerator
         self.random_state = random_state
         self.verbose = verbose
 
