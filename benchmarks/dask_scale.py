@@ -12,7 +12,11 @@ Two runs over the same chunks in the same order, side by side:
 1. ``dask_ml.wrappers.Incremental(...).fit(X)`` on a
    ``distributed.LocalCluster`` of ``--workers`` worker processes (one
    thread each): the model travels from task to task (pickled between
-   workers), each task calls ``partial_fit`` on one chunk;
+   workers), each task calls ``partial_fit`` on one chunk. Training is one
+   chain of tasks, so an idle worker makes chunks ahead of it; the chunks
+   waiting in a worker's memory are bounded by its Dask memory target,
+   ``--target-mb`` (past it Dask spills them to the worker's disk; 0: no
+   memory limit, nothing spills and they pile up);
 2. ``partial_fit`` on each chunk in one plain process (a fresh child of
    this script), the chunks made by the same function.
 
@@ -28,7 +32,7 @@ largest difference between the codes of the two models on a held-out chunk
 Usage::
 
     python benchmarks/dask_scale.py [--rows 20000000] [--chunk 100000] \\
-        [--workers 2] [--out benchmarks/results/dask_scale.txt]
+        [--workers 2] [--target-mb 100] [--out benchmarks/results/dask_scale.txt]
 
 The output is printed and written to ``--out`` (first line: the command).
 """

@@ -301,3 +301,54 @@ def test_example_runs_in_quick_mode(tmp_path, monkeypatch):
     script = Path(__file__).parents[1] / "examples" / "plot_outlier_detection.py"
     runpy.run_path(str(script), run_name="__main__")
     assert (tmp_path / "plot_outlier_detection.png").stat().st_size > 0
+
+
+def test_partial_fit_scales_on_the_first_chunk_and_thresholds_on_the_last():
+    """Check partial_fit, what dask-ml's Incremental calls on each block:
+    the first call fits the scaling on its chunk alone and builds the
+    autoencoder, each call trains it one epoch, and offset_ is the
+    contamination percentile of the last chunk's scores under the updated
+    model; a later chunk of another width is refused."""
+    X, _ = _manifold_data(n_inliers=300)
+    chunks = np.array_split(X, 4)
+    det = AEOutlierDetector(_small_ae(), contamination=0.1, random_state=0)
+    for chunk in chunks:
+        det.partial_fit(chunk)
+    first = AEOutlierDetector(_small_ae(), contamination=0.1, random_state=0)
+    center, scale = first._fit_scaling(chunks[0])
+    np.testing.assert_array_equal(det.center_, center)
+    np.testing.assert_array_equal(det.scale_, scale)
+    assert det.estimator_.n_epochs_ == len(chunks)
+    assert det.offset_ == pytest.approx(np.percentile(det.score_samples(chunks[-1]), 10))
+    with pytest.raises(ValueError, match="features"):
+        det.partial_fit(X[:, :-1])
+
+
+def test_partial_fit_continues_a_fit_and_is_atomic():
+    """Check that partial_fit after fit trains the fitted autoencoder one
+    epoch further with the fitted scaling, and that a partial_fit that
+    raises leaves the detector as it was."""
+    X, _ = _manifold_data()
+    det = AEOutlierDetector(_small_ae(max_epochs=5, early_stopping=False), random_state=0).fit(X)
+    estimator, center = det.estimator_, det.center_
+    det.partial_fit(X[:100])
+    assert det.estimator_.n_epochs_ == 6
+    assert det.center_ is center
+    before = dict(vars(det))
+    bad = X[:100].copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        det.partial_fit(bad)
+    assert vars(det) == before
+    assert estimator.n_epochs_ == 5  # the fitted model of fit was not trained in place
+
+
+def test_partial_fit_over_chunks_detects_planted_outliers():
+    """Check that epochs of partial_fit over chunks learn a detector that
+    ranks the planted outliers as fit does."""
+    X, y = _manifold_data(n_inliers=400, n_outliers=20)
+    det = AEOutlierDetector(_small_ae(), random_state=0)
+    for _ in range(30):
+        for chunk in np.array_split(X, 4):
+            det.partial_fit(chunk)
+    assert roc_auc_score(y, -det.score_samples(X)) > 0.95
