@@ -114,10 +114,9 @@ def release(net):
     # accelerate marks what it prepared, and would not prepare (wrap for
     # data parallelism) a marked module again in a later accelerated fit.
     for name in net._modules + net._criteria + net._optimizers:
-        component = getattr(net, name + "_")
-        vars(component).pop("_is_accelerate_prepared", None)
-        if name in net._modules and getattr(net, name, None) is not component:
-            vars(getattr(net, name)).pop("_is_accelerate_prepared", None)
+        for component in (getattr(net, name + "_"), getattr(net, name, None)):
+            if isinstance(component, (torch.nn.Module, torch.optim.Optimizer)):
+                vars(component).pop("_is_accelerate_prepared", None)
     net.__class__ = type(net)._plain_class
     for key in ("accelerator", "unwrap_after_train", "_wrapped_with_accelerator"):
         vars(net).pop(key, None)

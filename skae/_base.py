@@ -345,12 +345,15 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         dataset = self._dataset(X, y, device)
         if accelerator is not None:
             _accelerate.prepare(net, accelerator)
-        if incremental:
-            net.partial_fit(dataset, epochs=1)
-        else:
-            net.partial_fit(dataset)
-        if accelerator is not None:
-            _accelerate.release(net)
+        try:
+            if incremental:
+                net.partial_fit(dataset, epochs=1)
+            else:
+                net.partial_fit(dataset)
+        finally:
+            if accelerator is not None:
+                # Also after a failure: the accelerator lets go of this net.
+                _accelerate.release(net)
         stopper = dict(net.callbacks_).get("early_stopping")
         if self.verbose and stopper is not None and len(net.history) < self.max_epochs:
             _print_plain_unless_tty(

@@ -75,10 +75,10 @@ def _outputs(est, X):
 
 def _incremental(estimator, **params):
     """Incremental(estimator): a detector has no ``score`` (as IsolationForest),
-    and Incremental wants a scorer, here ROC-AUC against labels +1 (inlier)
-    and -1 (outlier), which ranks by decision_function."""
+    and Incremental wants a scorer: accuracy of predict's labels, +1
+    (inlier) and -1 (outlier)."""
     if isinstance(estimator, AEOutlierDetector):
-        params.setdefault("scoring", "roc_auc")
+        params.setdefault("scoring", "accuracy")
     return Incremental(clone(estimator), **params)
 
 
@@ -159,7 +159,7 @@ def test_parallel_post_fit_predicts_block_by_block(estimator, data, client):
 def test_models_travel_to_worker_processes(data):
     """Check, with a worker in another process (every model pickled to it
     and back), that Incremental trains the detector as partial_fit does
-    here, and that ParallelPostFit labels the outliers on the worker."""
+    here, and that it labels and scores the outliers on the worker."""
     X, y = data
     est = ESTIMATORS[-1]
     with distributed.LocalCluster(
@@ -170,8 +170,11 @@ def test_models_travel_to_worker_processes(data):
         inc = _incremental(est, shuffle_blocks=False).fit(Xd)
         labels = inc.predict(Xd).compute()
         scores = Xd.map_blocks(inc.estimator_.score_samples, drop_axis=1, dtype=X.dtype).compute()
+        truth = np.where(y == 1, -1, 1)
+        accuracy = inc.score(Xd, da.from_array(truth, chunks=BLOCK))
     ref = _sequential(est, np.split(X, N_BLOCKS))
     np.testing.assert_array_equal(labels, ref.predict(X))
+    assert accuracy == pytest.approx(np.mean(ref.predict(X) == truth))
     np.testing.assert_allclose(scores, ref.score_samples(X), rtol=1e-6)
     assert roc_auc_score(y, -scores) > 0.9
 
