@@ -255,7 +255,11 @@ class Children:
             # The server must stay single-threaded to be forked safely:
             # OpenMP would otherwise start its pool at import. Each
             # measurement sets its own torch thread count after the fork.
-            env={**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+            # pyarrow (imported by pandas, which scikit-learn imports when
+            # it is installed, as the dask extra does) starts a jemalloc
+            # background thread at import unless told not to.
+            env={**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                 "JE_ARROW_MALLOC_CONF": "background_thread:false"},
         )
 
     def run(self, **spec):
