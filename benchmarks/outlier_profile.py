@@ -67,10 +67,12 @@ def main(data_dir):
             profile.disable()
             cpu = time.process_time() - t
             stats = pstats.Stats(profile)
-            shares = [
-                f"{part} {max((v[3] for k, v in stats.stats.items() if is_part(*k)), default=0) / stats.total_tt:.0%}"
-                for part, is_part in PARTS.items()
-            ]
+            shares = []
+            for part, is_part in PARTS.items():
+                cumulative = max(
+                    (v[3] for k, v in stats.stats.items() if is_part(*k)), default=0
+                )
+                shares.append(f"{part} {cumulative / stats.total_tt:.0%}")
             e = det.estimator_
             steps = e.n_epochs_ * -(-len(X_train) // e.batch_size)
             print(f"{name} {X_train.shape}, {label}: {cpu:.2f} CPU s; batch {e.batch_size}, "

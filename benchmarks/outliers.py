@@ -342,7 +342,14 @@ def summarize_large(rows, methods=None, out=None):
     df = pd.DataFrame(rows).drop_duplicates(["dataset", "method", "seed"], keep="last")
     if methods is None:
         methods = list(dict.fromkeys(df["method"]))
-    df = df[df["method"].isin(methods)]
+    df = df[df["method"].isin(methods)].copy()
+    # the fit's own peak memory over the whole dataset's float32 size
+    fit_mb = pd.to_numeric(df["fit_rss_mb"], errors="coerce")
+    df["fit_rss_x_data"] = (fit_mb / pd.to_numeric(df["data_f32_mb"], errors="coerce")).round(2)
+    order = {name: i for i, name in enumerate(dict.fromkeys(df["dataset"]))}
+    df = df.sort_values(["dataset", "method"], key=lambda c: c.map(
+        order if c.name == "dataset" else {m: i for i, m in enumerate(methods)}
+    ), kind="stable")
     print("\nLarge ADBench sets at full size (float32 data; one subprocess per fit):",
           file=out)
     print(df.to_string(index=False), file=out)
