@@ -65,6 +65,30 @@ def test_rows_summary_and_resume(outliers, adbench_dir, tmp_path, capsys):
         assert len(list(csv.DictReader(f))) == len(rows)
 
 
+def test_large_runs_each_fit_in_a_subprocess_with_memory_and_timeout(
+    outliers, adbench_dir, tmp_path, capsys
+):
+    """Check --large: one row per fit, made in a subprocess, with its peak
+    memory and the data's float32 size; a baseline over --timeout is killed
+    and marked "timeout", while a skae method has no limit."""
+    out = tmp_path / "large.csv"
+    outliers.main([str(adbench_dir), "--large", "--datasets", "tiny", "--methods",
+                   "IForest,AE", "--timeout", "0.01", "--out", str(out)])
+    with open(out) as f:
+        rows = {r["method"]: r for r in csv.DictReader(f)}
+    assert rows["IForest"]["status"] == "timeout"
+    assert rows["IForest"]["fit_s"] == ">0.01"
+    ae = rows["AE"]
+    assert ae["status"] == "ok" and int(ae["n_train"]) == 84
+    assert float(ae["roc_auc"]) > 0.9
+    # the child's whole peak includes torch; the fit's own peak is above zero
+    assert float(ae["peak_rss_mb"]) > 100 > float(ae["fit_rss_mb"]) >= 0
+    assert float(ae["data_f32_mb"]) == round(120 * 5 * 4 / 2**20, 1)
+    printed = capsys.readouterr().out
+    assert "Finished sets per method" in printed
+    assert outliers.LARGE_DATASETS[:3] == ["cover", "donors", "http"]
+
+
 def test_summary_counts_datasets_above_iforest(outliers, capsys):
     """Check the summary's means, ranks and above-IsolationForest counts on
     hand-made rows."""
