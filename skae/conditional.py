@@ -70,8 +70,10 @@ class ConditionalVAE(VAETransformer):
         condition by at most the condition's entropy (log 2 nats for two
         batches), too little to make codes of different batches mix when
         the batches look very different; a weight of about 1,000 makes
-        them mix (see the user guide). Reported ELBOs and scores never
-        include it.
+        them mix. The penalty's scale depends on the data: 1,000 mixes the
+        MNIST batches of the user guide, 10 a small tabular problem, and
+        too large a weight collapses the codes. Reported ELBOs and scores
+        never include it.
     hidden_layer_sizes : tuple of int, default=(128, 64)
         Widths of the encoder's hidden layers; the decoder mirrors them.
     activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \
@@ -317,6 +319,10 @@ class ConditionalVAE(VAETransformer):
             )
         if self.condition_ == "categorical":
             labels = np.asarray(y)
+            if labels.dtype.kind != self.classes_.dtype.kind:
+                # Mixed or other types ("a", 1): compare as Python objects, so
+                # that a list's numpy conversion does not turn 1 into "1".
+                labels = np.asarray(y, dtype=object)
             if labels.ndim == 2 and labels.shape[1] == 1:
                 labels = labels.ravel()
             labels = labels.reshape(1) if labels.ndim == 0 else labels
@@ -329,10 +335,10 @@ class ConditionalVAE(VAETransformer):
             for i, label in enumerate(self.classes_):
                 index[labels == label] = i
             if np.any(index < 0):
-                unknown = np.unique(labels[index < 0].astype(object).astype(str))
+                unknown = np.unique(labels[index < 0].astype(str)).tolist()
                 raise ValueError(
-                    f"{where}: y holds classes not seen at fit: {list(unknown)[:5]}; "
-                    f"the known classes are {list(self.classes_)}."
+                    f"{where}: y holds classes not seen at fit: {unknown[:5]}; "
+                    f"the known classes are {self.classes_.tolist()}."
                 )
             C = np.eye(self.n_conditions_)[index]
         else:
@@ -385,7 +391,7 @@ class ConditionalVAE(VAETransformer):
     # ------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X, y=None):
         """Fit the conditional VAE to ``X`` given the conditions ``y``.
 
         Parameters
@@ -394,7 +400,8 @@ class ConditionalVAE(VAETransformer):
             Training data; in [0, 1] for ``likelihood="bernoulli"``.
         y : array-like of shape (n_samples,) or (n_samples, k)
             The condition of each sample: class labels or numeric
-            covariates (see ``condition``).
+            covariates (see ``condition``). Required; None raises a
+            ``ValueError``.
 
         Returns
         -------
@@ -403,7 +410,7 @@ class ConditionalVAE(VAETransformer):
         """
         return self._fit(X, y, incremental=False)
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y=None):
         """Train for one epoch on ``X`` given ``y``, continuing from the current state.
 
         The first call sets the classes (or the covariates'
@@ -415,7 +422,7 @@ class ConditionalVAE(VAETransformer):
         X : array-like of shape (n_samples, n_features)
             A chunk of training data.
         y : array-like of shape (n_samples,) or (n_samples, k)
-            Its conditions.
+            Its conditions. Required.
 
         Returns
         -------
