@@ -123,6 +123,11 @@ class ConditionalVAE(VAETransformer):
     See Also
     --------
     VAETransformer : The unconditional variational autoencoder.
+    sklearn.discriminant_analysis.LinearDiscriminantAnalysis : A linear
+        Gaussian model of ``p(x | c)`` per class, with ``predict_proba``.
+    sklearn.mixture.GaussianMixture : A density model with ``sample`` and
+        ``score_samples``, one component per cluster rather than per
+        given class.
 
     Notes
     -----
