@@ -67,6 +67,8 @@ from skae import ConditionalVAE, VAETransformer
 
 HIDDEN, LATENT, LR, BATCH, K = 400, 20, 1e-3, 128, 100
 SHIFT, BLUR, HSIC_WEIGHT = 2, 1.0, 1000.0
+GEN_WEIGHT = 1000.0
+SECTIONS = ("generation", "weighted", "nuisance", "quadrants", "timing")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "conditional.txt"
 
 
@@ -207,12 +209,17 @@ def main(argv=None):
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--timing-epochs", type=int, default=10)
     parser.add_argument("--reference-epochs", type=int, default=8)
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help=f"comma-separated, among {','.join(SECTIONS)}")
     parser.add_argument("--quick", action="store_true",
                         help="1,000 train / 500 test images, for a check of the script")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     seeds = [int(s) for s in args.seeds.split(",")]
+    sections = set(args.sections.split(","))
+    if not sections <= set(SECTIONS):
+        raise SystemExit(f"--sections: unknown {sorted(sections - set(SECTIONS))}")
     lines = []
 
     def say(text=""):
@@ -233,134 +240,157 @@ def main(argv=None):
         f"{torch.get_num_threads()}")
 
     # 1. Conditional generation ------------------------------------------
-    reference = fit_reference(X_train, y_train, args.reference_epochs)
-    ref_acc = float(np.mean(reference.predict(X_test) == y_test))
-    say()
-    say("1. Conditional generation: share of 1,000 samples per class that the reference "
-        "classifier labels with their class")
-    say(f"reference CNN test accuracy: {ref_acc:.4f} (must be >= 0.97: "
-        f"{'MET' if ref_acc >= 0.97 else 'MISSED'})")
     onehot_train = np.eye(10, dtype=np.float32)[y_train]
-    gen = {"ConditionalVAE": [], "VAETransformer + label input": []}
-    loglik = {"ConditionalVAE log p(x|c)": [], "VAETransformer log p(x)": []}
+    if sections & {"generation", "weighted"}:
+        reference = fit_reference(X_train, y_train, args.reference_epochs)
+        ref_acc = float(np.mean(reference.predict(X_test) == y_test))
+        say()
+        say("1. Conditional generation: share of 1,000 samples per class that the reference "
+            "classifier labels with their class")
+        say(f"reference CNN test accuracy: {ref_acc:.4f} (must be >= 0.97: "
+            f"{'MET' if ref_acc >= 0.97 else 'MISSED'})")
     codes_clean = []
     x_bar = X_train.mean(axis=0)
     per_class = 1000
     classes = np.repeat(np.arange(10), per_class)
-    for seed in seeds:
-        cvae = make(ConditionalVAE, args.epochs, seed).fit(X_train, y_train)
-        samples = cvae.sample(len(classes), random_state=seed, y=classes)
-        gen["ConditionalVAE"].append(float(np.mean(reference.predict(samples) == classes)))
-        loglik["ConditionalVAE log p(x|c)"].append(cvae.score(X_test, y_test))
-
-        naive = make(VAETransformer, args.epochs, seed).fit(np.hstack([X_train, onehot_train]))
-        prompts = np.hstack([np.tile(x_bar, (len(classes), 1)), np.eye(10, dtype=np.float32)[classes]])
-        module = naive.net_.module_
-        with torch.no_grad():
-            mu, logvar = module.encoder(torch.as_tensor(prompts))
-            g = torch.Generator().manual_seed(seed)
-            z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=g)
-            naive_samples = naive.inverse_transform(z.numpy())[:, :784]
-        gen["VAETransformer + label input"].append(
-            float(np.mean(reference.predict(naive_samples) == classes)))
-
-        vae = make(VAETransformer, args.epochs, seed).fit(X_train)
-        loglik["VAETransformer log p(x)"].append(vae.score(X_test))
-        codes_clean.append(logistic_accuracy(vae.transform(X_train), y_train,
-                                             vae.transform(X_test), y_test))
-        say(f"  seed {seed} done ({time.perf_counter() - started:.0f} s)")
-    say(f"{'model':<32}{'accuracy of samples, mean [min, max]':>40}")
-    for name, values in gen.items():
-        say(f"{name:<32}{spread(values):>40}")
-    acc = np.mean(gen["ConditionalVAE"])
-    say(f"target: ConditionalVAE >= 0.95: {'MET' if acc >= 0.95 else 'MISSED'} ({acc:.3f})")
-
-    # 2. Conditional likelihood -------------------------------------------
-    say()
-    say("2. Test log-likelihood, nats per image (K=100), mean [min, max]")
-    for name, values in loglik.items():
-        say(f"{name:<32}{spread(values):>40}")
-    gains = np.subtract(loglik["ConditionalVAE log p(x|c)"], loglik["VAETransformer log p(x)"])
-    say(f"gain log p(x|c) - log p(x): {spread(gains)} nats (at most log 10 = 2.303 for "
-        f"an equally good model); target >= 1.5: {'MET' if gains.mean() >= 1.5 else 'MISSED'}")
-
-    # 3. Nuisance removal -------------------------------------------------
-    say()
-    say(f"3. Nuisance removal: batch 1 = shifted by {SHIFT} px down and right, then blurred "
-        f"(Gaussian, sigma {BLUR} px): half of the train and half of the test images (random, "
-        "seed 0); LogisticRegression on the codes, trained on the training images' codes")
-    rng = np.random.default_rng(0)
-    b_train = (rng.permutation(len(X_train)) < len(X_train) // 2).astype(np.int64)
-    b_test = (rng.permutation(len(X_test)) < len(X_test) // 2).astype(np.int64)
-    Xb_train = np.where(b_train[:, None] == 1, second_batch(X_train), X_train)
-    Xb_test = np.where(b_test[:, None] == 1, second_batch(X_test), X_test)
-    models = {
-        "ConditionalVAE (batch as c)": dict(condition="categorical"),
-        f"ConditionalVAE, independence_weight={HSIC_WEIGHT:g}": dict(
-            condition="categorical", independence_weight=HSIC_WEIGHT),
-        "VAETransformer (no c)": None,
-    }
-    nuisance = {name: ([], []) for name in models}
-    for seed in seeds:
-        for name, params in models.items():
-            if params is None:
-                est = make(VAETransformer, args.epochs, seed).fit(Xb_train)
-            else:
-                est = make(ConditionalVAE, args.epochs, seed, **params).fit(Xb_train, b_train)
-            Z_train, Z_test = est.transform(Xb_train), est.transform(Xb_test)
-            nuisance[name][0].append(logistic_accuracy(Z_train, b_train, Z_test, b_test))
-            nuisance[name][1].append(logistic_accuracy(Z_train, y_train, Z_test, y_test))
-        say(f"  seed {seed} done ({time.perf_counter() - started:.0f} s)")
-    say(f"{'codes':<40}{'batch accuracy':>26}{'digit accuracy':>26}")
-    for name, (batch_acc, digit_acc) in nuisance.items():
-        say(f"{name:<40}{spread(batch_acc):>26}{spread(digit_acc):>26}")
-    say(f"{'VAETransformer, clean images (sec. 2)':<40}{'':>26}{spread(codes_clean):>26}")
-    for name in list(models)[:2]:
-        batch_acc = np.mean(nuisance[name][0])
-        digit_gap = np.mean(nuisance[name][1]) - np.mean(codes_clean)
-        say(f"{name}: target batch accuracy <= 0.60: "
-            f"{'MET' if batch_acc <= 0.60 else 'MISSED'} ({batch_acc:.3f}); target digit "
-            f"accuracy within 2 points of the clean VAETransformer's: "
-            f"{'MET' if digit_gap >= -0.02 else 'MISSED'} ({100 * digit_gap:+.1f} points)")
-
-    # 4. Quadrant completion ----------------------------------------------
-    say()
-    say(f"4. Quadrant completion: -log p(x | c), c = visible quadrants, x = the other pixels, "
-        f"nats per test image; trained on {len(X_train)} images")
-    published = {1: 71.8, 2: 51.0, 3: 24.2}
-    say(f"{'visible':<10}{'visible':>10}{'hidden px':>11}{'NLL, mean [min, max]':>30}"
-        f"{'Pyro, 60,000 images':>22}")
-    layout = {1: "top-left", 2: "top half", 3: "3 of 4"}
-    for n_visible, mask in quadrant_masks().items():
-        nll = []
+    if "generation" in sections:
+        gen = {"ConditionalVAE": [], "VAETransformer + label input": []}
+        loglik = {"ConditionalVAE log p(x|c)": [], "VAETransformer log p(x)": []}
         for seed in seeds:
-            est = make(ConditionalVAE, args.epochs, seed, condition="numeric")
-            est.fit(X_train[:, ~mask], X_train[:, mask])
-            nll.append(-est.score(X_test[:, ~mask], X_test[:, mask]))
-        say(f"{n_visible:<10}{layout[n_visible]:>10}{int((~mask).sum()):>11}{spread(nll):>30}"
-            f"{published[n_visible]:>22}")
+            cvae = make(ConditionalVAE, args.epochs, seed).fit(X_train, y_train)
+            samples = cvae.sample(len(classes), random_state=seed, y=classes)
+            gen["ConditionalVAE"].append(float(np.mean(reference.predict(samples) == classes)))
+            loglik["ConditionalVAE log p(x|c)"].append(cvae.score(X_test, y_test))
 
-    # 5. Fit time -----------------------------------------------------------
-    say()
-    epochs = args.timing_epochs
-    C_train = onehot_train
-    fit_bare(X_train[:1024], C_train[:1024], 1)
-    make(ConditionalVAE, 1, 0).fit(X_train[:1024], y_train[:1024])
-    times = {}
-    for name in ("bare PyTorch", "ConditionalVAE"):
-        wall, cpu = time.perf_counter(), time.process_time()
-        if name == "bare PyTorch":
-            fit_bare(X_train, C_train, epochs)
-        else:
-            make(ConditionalVAE, epochs, 0).fit(X_train, y_train)
-        times[name] = (time.perf_counter() - wall, time.process_time() - cpu)
-    say(f"5. Fit time, {epochs} epochs on {len(X_train)} images, one run each")
-    say(f"{'model':<20}{'wall s':>10}{'CPU s':>10}")
-    for name, (wall, cpu) in times.items():
-        say(f"{name:<20}{wall:>10.1f}{cpu:>10.1f}")
-    ratio = np.divide(times["ConditionalVAE"], times["bare PyTorch"])
-    say(f"ratio ConditionalVAE / bare: wall {ratio[0]:.3f}, CPU {ratio[1]:.3f}; target <= 1.10: "
-        f"{'MET' if ratio[1] <= 1.10 else 'MISSED'} (CPU time, steadier on a shared machine)")
+            naive = make(VAETransformer, args.epochs, seed).fit(np.hstack([X_train, onehot_train]))
+            prompts = np.hstack([np.tile(x_bar, (len(classes), 1)), np.eye(10, dtype=np.float32)[classes]])
+            module = naive.net_.module_
+            with torch.no_grad():
+                mu, logvar = module.encoder(torch.as_tensor(prompts))
+                g = torch.Generator().manual_seed(seed)
+                z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=g)
+                naive_samples = naive.inverse_transform(z.numpy())[:, :784]
+            gen["VAETransformer + label input"].append(
+                float(np.mean(reference.predict(naive_samples) == classes)))
+
+            vae = make(VAETransformer, args.epochs, seed).fit(X_train)
+            loglik["VAETransformer log p(x)"].append(vae.score(X_test))
+            codes_clean.append(logistic_accuracy(vae.transform(X_train), y_train,
+                                                 vae.transform(X_test), y_test))
+            say(f"  seed {seed} done ({time.perf_counter() - started:.0f} s)")
+        say(f"{'model':<32}{'accuracy of samples, mean [min, max]':>40}")
+        for name, values in gen.items():
+            say(f"{name:<32}{spread(values):>40}")
+        acc = np.mean(gen["ConditionalVAE"])
+        say(f"target: ConditionalVAE >= 0.95: {'MET' if acc >= 0.95 else 'MISSED'} ({acc:.3f})")
+
+        # 2. Conditional likelihood -------------------------------------------
+        say()
+        say("2. Test log-likelihood, nats per image (K=100), mean [min, max]")
+        for name, values in loglik.items():
+            say(f"{name:<32}{spread(values):>40}")
+        gains = np.subtract(loglik["ConditionalVAE log p(x|c)"], loglik["VAETransformer log p(x)"])
+        say(f"gain log p(x|c) - log p(x): {spread(gains)} nats (at most log 10 = 2.303 for "
+            f"an equally good model); target >= 1.5: {'MET' if gains.mean() >= 1.5 else 'MISSED'}")
+
+    if "weighted" in sections:
+        say()
+        say(f"1b. ConditionalVAE(independence_weight={GEN_WEIGHT:g}): HSIC penalty between the "
+            "codes and the digit, so that the decoder's condition decides the class")
+        gen_w, lik_w = [], []
+        for seed in seeds:
+            cvae = make(ConditionalVAE, args.epochs, seed, independence_weight=GEN_WEIGHT)
+            cvae.fit(X_train, y_train)
+            samples = cvae.sample(len(classes), random_state=seed, y=classes)
+            gen_w.append(float(np.mean(reference.predict(samples) == classes)))
+            lik_w.append(cvae.score(X_test, y_test))
+            say(f"  seed {seed} done ({time.perf_counter() - started:.0f} s)")
+        say(f"{'accuracy of samples':<32}{spread(gen_w):>40}")
+        say(f"{'test log p(x|c), nats':<32}{spread(lik_w):>40}")
+        say(f"target: accuracy >= 0.95: {'MET' if np.mean(gen_w) >= 0.95 else 'MISSED'} "
+            f"({np.mean(gen_w):.3f})")
+
+    if "nuisance" in sections:
+        # 3. Nuisance removal -------------------------------------------------
+        say()
+        say(f"3. Nuisance removal: batch 1 = shifted by {SHIFT} px down and right, then blurred "
+            f"(Gaussian, sigma {BLUR} px): half of the train and half of the test images (random, "
+            "seed 0); LogisticRegression on the codes, trained on the training images' codes")
+        rng = np.random.default_rng(0)
+        b_train = (rng.permutation(len(X_train)) < len(X_train) // 2).astype(np.int64)
+        b_test = (rng.permutation(len(X_test)) < len(X_test) // 2).astype(np.int64)
+        Xb_train = np.where(b_train[:, None] == 1, second_batch(X_train), X_train)
+        Xb_test = np.where(b_test[:, None] == 1, second_batch(X_test), X_test)
+        models = {
+            "ConditionalVAE (batch as c)": dict(condition="categorical"),
+            f"ConditionalVAE, independence_weight={HSIC_WEIGHT:g}": dict(
+                condition="categorical", independence_weight=HSIC_WEIGHT),
+            "VAETransformer (no c)": None,
+        }
+        nuisance = {name: ([], []) for name in models}
+        for seed in seeds:
+            for name, params in models.items():
+                if params is None:
+                    est = make(VAETransformer, args.epochs, seed).fit(Xb_train)
+                else:
+                    est = make(ConditionalVAE, args.epochs, seed, **params).fit(Xb_train, b_train)
+                Z_train, Z_test = est.transform(Xb_train), est.transform(Xb_test)
+                nuisance[name][0].append(logistic_accuracy(Z_train, b_train, Z_test, b_test))
+                nuisance[name][1].append(logistic_accuracy(Z_train, y_train, Z_test, y_test))
+            say(f"  seed {seed} done ({time.perf_counter() - started:.0f} s)")
+        say(f"{'codes':<40}{'batch accuracy':>26}{'digit accuracy':>26}")
+        for name, (batch_acc, digit_acc) in nuisance.items():
+            say(f"{name:<40}{spread(batch_acc):>26}{spread(digit_acc):>26}")
+        if codes_clean:
+            say(f"{'VAETransformer, clean images (sec. 2)':<40}{'':>26}{spread(codes_clean):>26}")
+        for name in list(models)[:2]:
+            batch_acc = np.mean(nuisance[name][0])
+            digit_gap = np.mean(nuisance[name][1]) - np.mean(codes_clean or [np.nan])
+            say(f"{name}: target batch accuracy <= 0.60: "
+                f"{'MET' if batch_acc <= 0.60 else 'MISSED'} ({batch_acc:.3f}); target digit "
+                f"accuracy within 2 points of the clean VAETransformer's: "
+                f"{'MET' if digit_gap >= -0.02 else 'MISSED'} ({100 * digit_gap:+.1f} points)")
+
+    if "quadrants" in sections:
+        # 4. Quadrant completion ----------------------------------------------
+        say()
+        say(f"4. Quadrant completion: -log p(x | c), c = visible quadrants, x = the other pixels, "
+            f"nats per test image; trained on {len(X_train)} images")
+        published = {1: 71.8, 2: 51.0, 3: 24.2}
+        say(f"{'visible':<10}{'visible':>10}{'hidden px':>11}{'NLL, mean [min, max]':>30}"
+            f"{'Pyro, 60,000 images':>22}")
+        layout = {1: "top-left", 2: "top half", 3: "3 of 4"}
+        for n_visible, mask in quadrant_masks().items():
+            nll = []
+            for seed in seeds:
+                est = make(ConditionalVAE, args.epochs, seed, condition="numeric")
+                est.fit(X_train[:, ~mask], X_train[:, mask])
+                nll.append(-est.score(X_test[:, ~mask], X_test[:, mask]))
+            say(f"{n_visible:<10}{layout[n_visible]:>10}{int((~mask).sum()):>11}{spread(nll):>30}"
+                f"{published[n_visible]:>22}")
+
+    if "timing" in sections:
+        # 5. Fit time -----------------------------------------------------------
+        say()
+        epochs = args.timing_epochs
+        C_train = onehot_train
+        fit_bare(X_train[:1024], C_train[:1024], 1)
+        make(ConditionalVAE, 1, 0).fit(X_train[:1024], y_train[:1024])
+        times = {}
+        for name in ("bare PyTorch", "ConditionalVAE"):
+            wall, cpu = time.perf_counter(), time.process_time()
+            if name == "bare PyTorch":
+                fit_bare(X_train, C_train, epochs)
+            else:
+                make(ConditionalVAE, epochs, 0).fit(X_train, y_train)
+            times[name] = (time.perf_counter() - wall, time.process_time() - cpu)
+        say(f"5. Fit time, {epochs} epochs on {len(X_train)} images, one run each")
+        say(f"{'model':<20}{'wall s':>10}{'CPU s':>10}")
+        for name, (wall, cpu) in times.items():
+            say(f"{name:<20}{wall:>10.1f}{cpu:>10.1f}")
+        ratio = np.divide(times["ConditionalVAE"], times["bare PyTorch"])
+        say(f"ratio ConditionalVAE / bare: wall {ratio[0]:.3f}, CPU {ratio[1]:.3f}; target <= 1.10: "
+            f"{'MET' if ratio[1] <= 1.10 else 'MISSED'} (CPU time, steadier on a shared machine)")
     say()
     say(f"total {time.perf_counter() - started:.0f} s")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

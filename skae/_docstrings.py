@@ -16,7 +16,7 @@ batch_size : int, default=128
     Samples per gradient step.
 lr : float, default=1e-3
     Learning rate.
-optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \\
+optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \
         default="adam"
     The optimiser.
 weight_decay : float, default=0.0

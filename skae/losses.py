@@ -607,7 +607,9 @@ def hsic(z, c, categorical=False):
     Parameters
     ----------
     z : Tensor of shape (n_samples, n_components)
+        Codes, e.g. posterior means.
     c : Tensor of shape (n_samples, n_conditions)
+        Their conditions: one-hot classes or numeric covariates.
     categorical : bool, default=False
         Whether ``c`` is one-hot classes.
 
