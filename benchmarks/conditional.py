@@ -5,6 +5,7 @@ Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/conditional.py DATA_DIR [--epochs 40] \\
         [--seeds 0,1,2] [--timing-epochs 10] [--quick] \\
+        [--sections generation,weighted,nuisance,quadrants,timing] \\
         [--out benchmarks/results/conditional.txt]
 
 ``DATA_DIR`` holds ``mnist/t10k-images-idx3-ubyte.gz`` and
@@ -26,6 +27,8 @@ over ``--seeds`` (min-max beside). Printed, side by side:
    label appended as 10 more input columns; its samples for class ``k``
    decode ``z ~ q(z | x_bar, onehot(k))``, ``x_bar`` the mean training
    image (a plain VAE can be told the class only through its input).
+   Section 1b (``weighted``) gives the same figure and the test
+   ``log p(x | c)`` for ``ConditionalVAE(independence_weight=1000)``.
 2. Conditional likelihood: test ``log p(x | c)`` of the ConditionalVAE
    against test ``log p(x)`` of a ``VAETransformer`` of the same size;
    target: a gain of at least 1.5 nats (at most log 10 = 2.30 for a model
