@@ -68,12 +68,15 @@ class ConditionalVAE(VAETransformer):
         ELBO (the HSIC-constrained VAE of Lopez et al. [4]_). 0 is the
         plain conditional VAE. The ELBO penalises codes that carry the
         condition by at most the condition's entropy (log 2 nats for two
-        batches), too little to make codes of different batches mix when
-        the batches look very different; a weight of about 1,000 makes
-        them mix. The penalty's scale depends on the data: 1,000 mixes the
-        MNIST batches of the user guide, 10 a small tabular problem, and
-        too large a weight collapses the codes. Reported ELBOs and scores
-        never include it.
+        batches), often too little: codes of very different batches then
+        stay apart, and codes drawn from the prior override the class asked
+        of :meth:`sample`. The right weight depends on the data (1,000 for
+        the MNIST benchmark, 10 for a small tabular problem; too large a
+        weight collapses the codes), and it costs likelihood: on MNIST it
+        brings the accuracy of class-conditional samples from 0.31 to 1.00
+        and the batch accuracy of the codes from 0.71 to 0.52, and lowers
+        the test log-likelihood from -87 to -160 nats. Reported ELBOs and
+        scores never include it.
     hidden_layer_sizes : tuple of int, default=(128, 64)
         Widths of the encoder's hidden layers; the decoder mirrors them.
     activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \
