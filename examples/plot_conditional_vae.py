@@ -48,6 +48,7 @@ for ax, image in zip(axes.ravel(), samples):
     ax.imshow(image.reshape(8, 8), cmap="gray_r")
     ax.set_axis_off()
 fig.suptitle("Generated digits, one row per class")
+fig.savefig("conditional_vae_digits.png", dpi=100)
 plt.show()
 
 # %%
@@ -99,6 +100,7 @@ for ax, (name, Z) in zip(axes, codes.items()):
     ax.set_ylabel("code 2")
     ax.legend()
 fig.suptitle("Codes of two batches, before and after conditioning on the batch")
+fig.savefig("conditional_vae_codes.png", dpi=100)
 plt.show()
 
 # %%
