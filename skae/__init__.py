@@ -2,6 +2,7 @@
 
 from .architectures import MLP, ConvNet
 from .autoencoder import AutoEncoderTransformer
+from .conditional import ConditionalVAE
 from .contractive import ContractiveAE
 from .denoising import DenoisingAE
 from .outlier import AEOutlierDetector
@@ -12,6 +13,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "AEOutlierDetector",
     "AutoEncoderTransformer",
+    "ConditionalVAE",
     "ContractiveAE",
     "ConvNet",
     "DenoisingAE",

@@ -26,6 +26,10 @@ overrides small hooks, never the fit itself:
     A per-batch transform of the training data (the denoising corruption).
 ``_validate_y(X, y, reset)``
     The targets (None for the unsupervised estimators).
+``_module_inputs(X, y, reset)``
+    Extra per-sample inputs of the model besides ``X`` (a dict of arrays,
+    empty by default: a condition for the conditional VAE); each batch then
+    reaches the model's ``forward`` as keyword arguments ``X=..., name=...``.
 ``_net_class()``, ``_net_params()``
     The skorch net and extra arguments (a second module and optimizer).
 ``_attributes_after_training(net)``
@@ -223,6 +227,11 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """The targets of a fit; the unsupervised estimators ignore ``y``."""
         return None
 
+    def _module_inputs(self, X, y, reset):
+        """Extra per-sample inputs of the model besides ``X``, by name (a
+        dict of 2-D float arrays, empty for the unsupervised estimators)."""
+        return {}
+
     def _net_class(self):
         return _AENet
 
@@ -296,10 +305,12 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         validate_params(self)
         name = type(self).__name__
         reuse = hasattr(self, "net_") and (incremental or self.warm_start)
+        y_raw = y
         X = validate_data(
             self, flatten_images(X), dtype=[np.float64, np.float32], reset=not reuse
         )
         y = self._validate_y(X, y, reset=not reuse)
+        extra = self._module_inputs(X, y_raw, reset=not reuse)
         # Estimators without an ``accelerator`` parameter train without one.
         accelerator = getattr(self, "accelerator", None)
         if accelerator is None:
@@ -342,7 +353,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 module, len(X), transform, shuffle_seed, split_seed,
                 early_stopping=not incremental, device=device,
             )
-        dataset = self._dataset(X, y, device)
+        dataset = self._dataset(X, y, device, extra)
         if accelerator is not None:
             _accelerate.prepare(net, accelerator)
         try:
@@ -407,13 +418,20 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         module.noise_scale.fill_(scale)
         return {"noise_scale_": scale, "_calibration": (total, count)}
 
-    def _dataset(self, X, y, device):
+    def _dataset(self, X, y, device, extra=None):
         """The training data, on the device when they fit there (or
-        ``stream_data=False``), else left in host memory and streamed."""
+        ``stream_data=False``), else left in host memory and streamed.
+        With ``extra`` inputs (see :meth:`_module_inputs`) a batch is the
+        dict ``{"X": ..., **extra}``."""
         stream = self.stream_data
         if stream == "auto":
             stream = not fits_on_device(X, device)
         inputs = X if stream else device_tensor(X, device)
+        if extra:
+            inputs = {"X": inputs, **{
+                name: value if stream else device_tensor(value, device)
+                for name, value in extra.items()
+            }}
         return ArrayDataset(inputs, y)
 
     def _callbacks(self):
@@ -534,20 +552,28 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             cache["float64"] = copy.deepcopy(module).to(torch.float64)
         return cache["float64"]
 
-    def _map_batches(self, fn, X):
+    def _map_batches(self, fn, X, extra=None):
         """Apply ``fn(module, tensor)`` to ``X`` in batches, gradients off.
 
-        Returns a NumPy array of ``X``'s dtype on the CPU, preallocated:
-        memory is one batch plus the output, however many rows.
+        ``extra`` (a dict of arrays with ``X``'s rows, e.g. a condition) is
+        batched alongside, in ``X``'s dtype, and passed as keyword
+        arguments: ``fn(module, tensor, **extra_batch)``. Returns a NumPy
+        array of ``X``'s dtype on the CPU, preallocated: memory is one batch
+        plus the output, however many rows.
         """
         dtype = torch.float64 if X.dtype == np.float64 else torch.float32
         module = self._eval_module(dtype)
         device = self.net_.device
         out = None
+
+        def tensor(A, start):
+            batch = np.array(A[start : start + _PREDICT_BATCH_SIZE], dtype=X.dtype, order="C")
+            return torch.from_numpy(batch).to(device=device, dtype=dtype)
+
         with torch.no_grad():
             for start in range(0, len(X), _PREDICT_BATCH_SIZE):
-                batch = np.array(X[start : start + _PREDICT_BATCH_SIZE], dtype=X.dtype, order="C")
-                result = fn(module, torch.from_numpy(batch).to(device=device, dtype=dtype))
+                kwargs = {name: tensor(A, start) for name, A in (extra or {}).items()}
+                result = fn(module, tensor(X, start), **kwargs)
                 result = result.cpu().numpy()
                 if out is None:
                     out = np.empty((len(X), *result.shape[1:]), dtype=X.dtype)

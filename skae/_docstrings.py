@@ -8,6 +8,78 @@ the token is.
 import textwrap
 
 _FRAGMENTS = {
+    # The training parameters of the variational autoencoders.
+    "vae_training": """\
+max_epochs : int, default=200
+    Maximum number of passes over the training data.
+batch_size : int, default=128
+    Samples per gradient step.
+lr : float, default=1e-3
+    Learning rate.
+optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \
+        default="adam"
+    The optimiser.
+weight_decay : float, default=0.0
+    L2 penalty passed to the optimiser.
+%(optimizer_params)s
+early_stopping : bool, default=True
+    Hold out ``validation_fraction`` of the training data (drawn with
+    ``random_state``), stop when its loss (the negative ELBO) has not
+    improved by a relative ``tol`` for ``n_iter_no_change`` epochs, and
+    restore the weights of the best epoch. Skipped, with a warning, when
+    the data are too few for a split.
+%(validation_fraction)s
+n_iter_no_change : int, default=10
+    Patience of early stopping, in epochs.
+tol : float, default=1e-4
+    Minimum relative improvement of the validation loss.
+%(warm_start)s
+%(stream_data)s
+callbacks : list of skorch callbacks, default=None
+    Extra skorch callbacks, or ``(name, callback)`` tuples. They are
+    copied at each fit.
+%(device)s
+%(accelerator)s
+random_state : int, RandomState instance or None, default=None
+    Seeds the initial weights, the validation split, the shuffling, the
+    draws of ``z`` during training and the draws used by
+    :meth:`score_samples`. The same value gives identical results on CPU.
+verbose : int, default=0
+    1 prints skorch's per-epoch table.""",
+    # The parameters of the variational autoencoders' likelihood, KL weight
+    # and draws (VAETransformer, ConditionalVAE).
+    "vae_parameters": """\
+likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+    The decoder's distribution ``p(x|z)``. ``"bernoulli"`` is for data in
+    [0, 1] (binary, or grey levels): the decoder outputs logits and the
+    reconstruction term is minus the cross-entropy. ``"gaussian"`` is for
+    real-valued data: the decoder outputs means, with variance
+    ``decoder_variance``.
+decoder_variance : float or "learned", default=1.0
+    Variance of the Gaussian likelihood, in the units the network sees
+    (the standardised units when ``standardize`` is on): a fixed value,
+    or ``"learned"`` for one variance per feature trained with the
+    network. Smaller values weigh reconstruction more against the KL
+    term. Unused for ``likelihood="bernoulli"``.
+beta : float, default=1.0
+    Weight of the KL term in the training loss. 1 is the VAE; other
+    values give a beta-VAE (larger: smoother, more disentangled codes,
+    blurrier reconstructions). Reported ELBOs always use weight 1, so
+    that they bound ``log p(x)``.
+n_latent_samples : int, default=1
+    Draws of ``z`` per sample and training step for the reconstruction
+    term.
+n_importance_samples : int, default=100
+    Draws ``K`` of ``z`` per sample in :meth:`score_samples`,
+    :meth:`score` and :meth:`elbo_terms`. ``K = 1`` gives the ELBO;
+    larger values tighten the estimate towards ``log p(x)`` at a cost
+    linear in ``K`` (100 decoder passes per sample by default).
+standardize : bool or "auto", default="auto"
+    Standardise each feature (zero mean, unit variance, computed on the
+    training data) before the network sees it. ``"auto"`` means True for
+    the Gaussian likelihood and False for the Bernoulli one (whose data
+    must stay in [0, 1]). Scores are densities of the original data
+    either way.""",
     "validation_fraction": """\
 validation_fraction : float or None, default=None
     Fraction of the training data held out (drawn with ``random_state``)

@@ -68,73 +68,8 @@ class VAETransformer(_BaseAE):
         which keeps their unbounded codes evenly spread), the VAE needs no
         bounded activation: the KL term already keeps its codes near N(0, I).
     %(architecture)s
-    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
-        The decoder's distribution ``p(x|z)``. ``"bernoulli"`` is for data in
-        [0, 1] (binary, or grey levels): the decoder outputs logits and the
-        reconstruction term is minus the cross-entropy. ``"gaussian"`` is for
-        real-valued data: the decoder outputs means, with variance
-        ``decoder_variance``.
-    decoder_variance : float or "learned", default=1.0
-        Variance of the Gaussian likelihood, in the units the network sees
-        (the standardised units when ``standardize`` is on): a fixed value,
-        or ``"learned"`` for one variance per feature trained with the
-        network. Smaller values weigh reconstruction more against the KL
-        term. Unused for ``likelihood="bernoulli"``.
-    beta : float, default=1.0
-        Weight of the KL term in the training loss. 1 is the VAE; other
-        values give a beta-VAE (larger: smoother, more disentangled codes,
-        blurrier reconstructions). Reported ELBOs always use weight 1, so
-        that they bound ``log p(x)``.
-    n_latent_samples : int, default=1
-        Draws of ``z`` per sample and training step for the reconstruction
-        term.
-    n_importance_samples : int, default=100
-        Draws ``K`` of ``z`` per sample in :meth:`score_samples`,
-        :meth:`score` and :meth:`elbo_terms`. ``K = 1`` gives the ELBO;
-        larger values tighten the estimate towards ``log p(x)`` at a cost
-        linear in ``K`` (100 decoder passes per sample by default).
-    standardize : bool or "auto", default="auto"
-        Standardise each feature (zero mean, unit variance, computed on the
-        training data) before the network sees it. ``"auto"`` means True for
-        the Gaussian likelihood and False for the Bernoulli one (whose data
-        must stay in [0, 1]). Scores are densities of the original data
-        either way.
-    max_epochs : int, default=200
-        Maximum number of passes over the training data.
-    batch_size : int, default=128
-        Samples per gradient step.
-    lr : float, default=1e-3
-        Learning rate.
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \
-            default="adam"
-        The optimiser.
-    weight_decay : float, default=0.0
-        L2 penalty passed to the optimiser.
-    %(optimizer_params)s
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the training data (drawn with
-        ``random_state``), stop when its loss (the negative ELBO) has not
-        improved by a relative ``tol`` for ``n_iter_no_change`` epochs, and
-        restore the weights of the best epoch. Skipped, with a warning, when
-        the data are too few for a split.
-    %(validation_fraction)s
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
-    tol : float, default=1e-4
-        Minimum relative improvement of the validation loss.
-    %(warm_start)s
-    %(stream_data)s
-    callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks, or ``(name, callback)`` tuples. They are
-        copied at each fit.
-    %(device)s
-    %(accelerator)s
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the validation split, the shuffling, the
-        draws of ``z`` during training and the draws used by
-        :meth:`score_samples`. The same value gives identical results on CPU.
-    verbose : int, default=0
-        1 prints skorch's per-epoch table.
+    %(vae_parameters)s
+    %(vae_training)s
 
     Attributes
     ----------
@@ -291,19 +226,21 @@ class VAETransformer(_BaseAE):
     # ------------------------------------------------------------------
     # Hooks of _BaseAE
     # ------------------------------------------------------------------
+    def _decoder_logvar(self, n_features):
+        """The Gaussian likelihood's log-variance: fixed, or a parameter."""
+        if self.likelihood == "bernoulli":
+            return 0.0  # unused
+        if self.decoder_variance == "learned":
+            return torch.nn.Parameter(torch.zeros(n_features))
+        return math.log(self.decoder_variance)
+
     def _build_module(self, n_features, scaler, seed):
         spec = self._architecture()
-        if self.likelihood == "bernoulli":
-            decoder_logvar = 0.0  # unused
-        elif self.decoder_variance == "learned":
-            decoder_logvar = torch.nn.Parameter(torch.zeros(n_features))
-        else:
-            decoder_logvar = math.log(self.decoder_variance)
         return VariationalModel(
             spec.gaussian_encoder(n_features, self.n_components),
             spec.decoder(self.n_components, n_features),
             self.get_likelihood(),
-            decoder_logvar,
+            self._decoder_logvar(n_features),
             scaler,
             StandardNormal(),
             n_latent_samples=self.n_latent_samples,
@@ -322,11 +259,13 @@ class VAETransformer(_BaseAE):
             variance *= attributes["scale_"].astype(np.float64) ** 2
         return {"decoder_variance_": variance}
 
-    def _score_terms(self, module, x):
-        return module.score_terms(x, self.n_importance_samples, _row_seeds(x, self._eval_seed))
+    def _score_terms(self, module, x, **condition):
+        return module.score_terms(
+            x, self.n_importance_samples, _row_seeds(x, self._eval_seed), **condition
+        )
 
-    def _sample_scores(self, module, x):
-        return self._score_terms(module, x)[0]
+    def _sample_scores(self, module, x, **condition):
+        return self._score_terms(module, x, **condition)[0]
 
     # ------------------------------------------------------------------
     # Fitting and scoring
@@ -433,13 +372,14 @@ class VAETransformer(_BaseAE):
             With keys ``elbo``, ``reconstruction`` and ``kl``, each an
             ndarray of shape (n_samples,).
         """
-        X = self._validate_X(X)
+        return self._elbo_terms(self._validate_X(X))
 
-        def terms(module, x):
-            _, reconstruction, kl = self._score_terms(module, x)
+    def _elbo_terms(self, X, extra=None):
+        def terms(module, x, **condition):
+            _, reconstruction, kl = self._score_terms(module, x, **condition)
             return torch.stack([elbo(reconstruction, kl), reconstruction, kl], dim=1)
 
-        out = self._map_batches(terms, X)
+        out = self._map_batches(terms, X, extra)
         return Bunch(elbo=out[:, 0].copy(), reconstruction=out[:, 1].copy(), kl=out[:, 2].copy())
 
     # ------------------------------------------------------------------
@@ -468,10 +408,17 @@ class VAETransformer(_BaseAE):
             Generated samples in the units of the training data, float64.
         """
         check_is_fitted(self)
+        rng, Z = self._prior_draws(n_samples, random_state)
+        mean = self._map_batches(lambda m, z: m.decode(z), Z)
+        return self._observe(mean, rng, observation_noise)
+
+    def _prior_draws(self, n_samples, random_state):
+        """The generator of :meth:`sample` and its ``n_samples`` codes
+        ``z ~ p(z)`` (float64)."""
+        name = f"{type(self).__name__}.sample"
         if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(
-                f"VAETransformer.sample: n_samples must be a positive int, got "
-                f"{n_samples!r}."
+                f"{name}: n_samples must be a positive int, got {n_samples!r}."
             )
         if random_state is None:
             rng = np.random.default_rng()
@@ -480,14 +427,17 @@ class VAETransformer(_BaseAE):
                 seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
             except (TypeError, ValueError) as exc:
                 raise ValueError(
-                    "VAETransformer.sample: random_state must be None, an int in "
+                    f"{name}: random_state must be None, an int in "
                     f"[0, 2**32 - 1] or a RandomState instance, got {random_state!r}."
                 ) from exc
             rng = np.random.default_rng(seed)
         generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
         module = self.net_.module_
         Z = module.prior.sample(n_samples, self.n_components_, generator, dtype=torch.float64)
-        mean = self._map_batches(lambda m, z: m.decode(z), Z.numpy())
+        return rng, Z.numpy()
+
+    def _observe(self, mean, rng, observation_noise):
+        """Decoder means, or draws of ``x ~ p(x|z)`` around them."""
         if observation_noise:
             if self.likelihood == "bernoulli":
                 mean = (rng.random(mean.shape) < mean).astype(np.float64)

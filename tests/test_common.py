@@ -5,6 +5,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skae import (
     AEOutlierDetector,
     AutoEncoderTransformer,
+    ConditionalVAE,
     ContractiveAE,
     DenoisingAE,
     VAETransformer,
@@ -31,6 +32,10 @@ ESTIMATORS = [
         AutoEncoderTransformer(n_components=1, hidden_layer_sizes=(8,), max_epochs=3),
         random_state=0,
     ),
+    ConditionalVAE(
+        n_components=1, hidden_layer_sizes=(8,), max_epochs=3, n_importance_samples=10,
+        random_state=0,
+    ),
 ]
 
 
@@ -47,6 +52,7 @@ DEFAULTS = [
     DenoisingAE(),
     ContractiveAE(),
     VAETransformer(),
+    ConditionalVAE(),
     AEOutlierDetector(),
     AEOutlierDetector(AutoEncoderTransformer()),
 ]

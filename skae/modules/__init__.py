@@ -8,6 +8,7 @@ skorch, and can be used (or swapped) on their own. The building blocks
 :class:`LossTerms`, the skorch criterion, sums.
 """
 
+from .conditional import ConditionalVariationalModel
 from .conv import ConvDecoder, ConvEncoder, TiedConvDecoder
 from .criterion import LossTerms
 from .gaussian import GaussianEncoder, SplitGaussian, VariationalAutoEncoder, reparameterize
@@ -19,6 +20,7 @@ from .tied import TiedDecoder
 __all__ = [
     "ACTIVATIONS",
     "AutoEncoder",
+    "ConditionalVariationalModel",
     "ContractiveModel",
     "ConvDecoder",
     "ConvEncoder",

@@ -294,9 +294,19 @@ class VariationalModel(VariationalAutoEncoder):
         """
         return self.scaler.inverse(super().decode(z))
 
-    def forward(self, X):
+    def _decoder_output(self, z):
+        """The decoder's raw output at ``z``: a hook of the conditional
+        model, whose decoder also reads a condition ``c``."""
+        return self.decoder(z)
+
+    def forward(self, X, **condition):
         xs = self.scaler(X)
         mu, logvar = self.encoder(xs)
+        return self._elbo_terms(xs, mu, logvar, **condition)
+
+    def _elbo_terms(self, xs, mu, logvar, **condition):
+        """Minus the ELBO's two terms of the standardised batch ``xs`` whose
+        posterior is ``N(mu, exp(logvar))``."""
         n_draws = self.n_latent_samples
         # A single draw keeps z 2-D: linear layers then use the fused addmm,
         # about 10% faster per step than the batched 3-D path.
@@ -304,12 +314,12 @@ class VariationalModel(VariationalAutoEncoder):
         eps = torch.randn(shape, generator=self.generator.get(mu.device),
                           dtype=mu.dtype, device=mu.device)
         z = mu + torch.exp(0.5 * logvar) * eps
-        log_px = self.log_likelihood(self.decoder(z), xs)
+        log_px = self.log_likelihood(self._decoder_output(z, **condition), xs)
         if n_draws > 1:
             log_px = log_px.mean(dim=0)
         return ELBOTerms(-log_px, self.prior.kl(mu, logvar))
 
-    def feature_errors(self, x):
+    def feature_errors(self, x, **condition):
         """Per-feature reconstruction loss from the posterior mean, in the
         network's units.
 
@@ -317,15 +327,17 @@ class VariationalModel(VariationalAutoEncoder):
         ----------
         x : Tensor of shape (n_samples, n_features)
             Data in their own units.
+        **condition
+            The condition ``c`` of a conditional model.
 
         Returns
         -------
         Tensor of shape (n_samples, n_features)
         """
         xs = self.scaler(x)
-        return self.likelihood.loss(self.decoder(self.encoder(xs)[0]), xs)
+        return self.likelihood.loss(self._decoder_output(self.encoder(xs)[0], **condition), xs)
 
-    def score_terms(self, x, n_samples, seeds):
+    def score_terms(self, x, n_samples, seeds, **condition):
         """Importance-weighted ``log p(x)``, mean ``log p(x|z_k)`` and KL.
 
         Row ``i``'s ``n_samples`` standard-normal draws come from a
@@ -341,6 +353,9 @@ class VariationalModel(VariationalAutoEncoder):
             Draws ``K`` per sample.
         seeds : sequence of int
             One seed per row of ``x``.
+        **condition
+            The condition ``c`` (one row per row of ``x``) of a conditional
+            model.
 
         Returns
         -------
@@ -363,7 +378,10 @@ class VariationalModel(VariationalAutoEncoder):
                 dim=1,
             ).to(device=xs.device, dtype=xs.dtype)
             iw, rec = losses.importance_weighted_terms(
-                lambda z, rows=rows: self.log_likelihood(self.decoder(z), xs[rows]),
+                lambda z, rows=rows: self.log_likelihood(
+                    self._decoder_output(z, **{k: v[rows] for k, v in condition.items()}),
+                    xs[rows],
+                ),
                 self.prior, mu[rows], logvar[rows], eps,
                 chunk=max(1, _SCORE_BUDGET // (eps.shape[1] * width)),
             )

@@ -1,0 +1,405 @@
+"""ConditionalVAE on MNIST: generation, conditional likelihood, nuisance
+removal, quadrant completion and fit time (issue 12).
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/conditional.py DATA_DIR [--epochs 40] \\
+        [--seeds 0,1,2] [--timing-epochs 10] [--quick] \\
+        [--sections generation,weighted,nuisance,quadrants,timing] \\
+        [--out benchmarks/results/conditional.txt]
+
+``DATA_DIR`` holds ``mnist/t10k-images-idx3-ubyte.gz`` and
+``mnist/t10k-labels-idx1-ubyte.gz`` (or is that ``mnist`` folder itself).
+The 10,000 images are binarised at 0.5 (as in ``benchmarks/vae_mnist.py``)
+and split 8,000 train / 2,000 test, stratified by digit
+(``random_state=0``). Every model is the 784-400-20 network of
+``vae_mnist.py`` (ReLU, Bernoulli decoder; the conditional decoder reads
+``20 + width of c`` inputs), trained ``--epochs`` epochs with Adam (lr
+1e-3), batches of 128, no early stopping, ``random_state=seed``;
+log-likelihoods are importance weighted with K = 100. Figures are means
+over ``--seeds`` (min-max beside). Printed, side by side:
+
+1. Conditional generation. A reference classifier (a small CNN in plain
+   PyTorch, trained on the binarised training images) labels 1,000 samples
+   (decoder means) drawn for each class by ``ConditionalVAE.sample(1000,
+   y=k)``; target: at least 0.95 of them get their class. The naive
+   baseline is a ``VAETransformer`` fitted on the images with the one-hot
+   label appended as 10 more input columns; its samples for class ``k``
+   decode ``z ~ q(z | x_bar, onehot(k))``, ``x_bar`` the mean training
+   image (a plain VAE can be told the class only through its input).
+   Section 1b (``weighted``) gives the same figure and the test
+   ``log p(x | c)`` for ``ConditionalVAE(independence_weight=1000)``.
+2. Conditional likelihood: test ``log p(x | c)`` of the ConditionalVAE
+   against test ``log p(x)`` of a ``VAETransformer`` of the same size;
+   target: a gain of at least 1.5 nats (at most log 10 = 2.30 for a model
+   as good as the VAE).
+3. Nuisance removal. Half of the training images and half of the test
+   images (drawn at random, seed 0) are shifted by 2 pixels down and right
+   and blurred (Gaussian, sigma 1 pixel): batch 1; the others are batch 0.
+   A ConditionalVAE fitted with the batch as the condition (plain, and with
+   ``independence_weight=1000``), and a VAETransformer fitted on the same
+   images without it, encode the test images; a ``LogisticRegression``
+   trained on the codes of the training images predicts the batch (target:
+   at most 0.60 for the ConditionalVAE) and the digit of the test images
+   (target: within 2 points of the VAETransformer of section 2 on the clean
+   images).
+4. Quadrant completion (Sohn et al., 2015): ``c`` = the visible quadrants
+   (1: top-left; 2: top half; 3: all but bottom-right), ``x`` = the other
+   pixels; printed: the test negative conditional log-likelihood
+   ``-log p(x | c)`` in nats per image. Published CVAE figures (Pyro's
+   reproduction, 60,000 training images): 71.8 / 51.0 / 24.2. No target.
+5. Fit time of the ConditionalVAE (digit condition) against a bare PyTorch
+   loop over the same network, ``--timing-epochs`` epochs, one run each
+   after an untimed warm-up; target: ratio at most 1.10.
+"""
+
+import argparse
+import gzip
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.ndimage import gaussian_filter, shift
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from torch import nn
+
+from skae import ConditionalVAE, VAETransformer
+
+HIDDEN, LATENT, LR, BATCH, K = 400, 20, 1e-3, 128, 100
+SHIFT, BLUR, HSIC_WEIGHT = 2, 1.0, 1000.0
+GEN_WEIGHT = 1000.0
+SECTIONS = ("generation", "weighted", "nuisance", "quadrants", "timing")
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "conditional.txt"
+
+
+def load_mnist(data_dir):
+    data_dir = Path(data_dir)
+    for path in (data_dir / "mnist", data_dir):
+        images, labels = path / "t10k-images-idx3-ubyte.gz", path / "t10k-labels-idx1-ubyte.gz"
+        if images.exists() and labels.exists():
+            X = np.frombuffer(gzip.open(images).read(), np.uint8, offset=16).reshape(-1, 784)
+            y = np.frombuffer(gzip.open(labels).read(), np.uint8, offset=8).astype(np.int64)
+            return X, y
+    raise SystemExit(f"no MNIST t10k files under {data_dir} or {data_dir / 'mnist'}")
+
+
+class Reference(nn.Module):
+    """A small CNN: two 3x3 convolutions with max pooling, then two linear layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Unflatten(1, (1, 28, 28)),
+            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, 10),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+    @torch.no_grad()
+    def predict(self, X):
+        self.eval()
+        X = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        return torch.cat([self(X[i : i + 1000]).argmax(1) for i in range(0, len(X), 1000)]).numpy()
+
+
+def fit_reference(X, y, epochs, seed=0):
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = Reference()
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    X, y = torch.as_tensor(X), torch.as_tensor(y)
+    model.train()
+    for _ in range(epochs):
+        perm = torch.randperm(len(X), generator=generator)
+        for start in range(0, len(X), BATCH):
+            idx = perm[start : start + BATCH]
+            loss = nn.functional.cross_entropy(model(X[idx]), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return model
+
+
+class BareCVAE(nn.Module):
+    """The ConditionalVAE's network, written out: 784-400-(20, 20) encoder,
+    (20 + n_cond)-400-784 decoder."""
+
+    def __init__(self, n_cond):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(784, HIDDEN), nn.ReLU())
+        self.mu = nn.Linear(HIDDEN, LATENT)
+        self.logvar = nn.Linear(HIDDEN, LATENT)
+        self.decoder = nn.Sequential(
+            nn.Linear(LATENT + n_cond, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 784)
+        )
+
+
+def fit_bare(X, C, epochs, seed=0):
+    """The textbook loop: negative conditional ELBO, closed-form KL, Adam."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = BareCVAE(C.shape[1])
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    X, C = torch.as_tensor(X), torch.as_tensor(C)
+    for _ in range(epochs):
+        perm = torch.randperm(len(X), generator=generator)
+        for start in range(0, len(X), BATCH):
+            idx = perm[start : start + BATCH]
+            x, c = X[idx], C[idx]
+            h = model.trunk(x)
+            mu, logvar = model.mu(h), model.logvar(h)
+            eps = torch.randn(mu.shape, generator=generator)
+            logits = model.decoder(torch.cat([mu + torch.exp(0.5 * logvar) * eps, c], 1))
+            rec = nn.functional.binary_cross_entropy_with_logits(
+                logits, x, reduction="none"
+            ).sum(dim=1)
+            kl = 0.5 * (mu**2 + logvar.exp() - logvar - 1).sum(dim=1)
+            loss = (rec + kl).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return model
+
+
+def make(cls, epochs, seed, **params):
+    return cls(
+        n_components=LATENT, hidden_layer_sizes=(HIDDEN,), activation="relu",
+        likelihood="bernoulli", n_importance_samples=K, max_epochs=epochs,
+        batch_size=BATCH, lr=LR, early_stopping=False, random_state=seed, **params,
+    )
+
+
+def second_batch(X):
+    """The nuisance: images shifted by SHIFT pixels down and right (zeros
+    enter), then blurred by a Gaussian of BLUR pixels: grey levels in [0, 1]."""
+    images = X.reshape(-1, 28, 28)
+    out = np.stack([gaussian_filter(shift(im, (SHIFT, SHIFT), order=0), BLUR) for im in images])
+    return np.clip(out.reshape(len(X), -1), 0, 1).astype(np.float32)
+
+
+def quadrant_masks():
+    rows, cols = np.divmod(np.arange(784), 28)
+    top, left = rows < 14, cols < 14
+    return {
+        1: top & left,
+        2: top,
+        3: ~(~top & ~left),
+    }
+
+
+def logistic_accuracy(Z_train, t_train, Z_test, t_test):
+    clf = LogisticRegression(max_iter=1000).fit(Z_train, t_train)
+    return clf.score(Z_test, t_test)
+
+
+def spread(values):
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():.3f} [{values.min():.3f}, {values.max():.3f}]"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir")
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--timing-epochs", type=int, default=10)
+    parser.add_argument("--reference-epochs", type=int, default=8)
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help=f"comma-separated, among {','.join(SECTIONS)}")
+    parser.add_argument("--quick", action="store_true",
+                        help="1,000 train / 500 test images, for a check of the script")
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    sections = set(args.sections.split(","))
+    if not sections <= set(SECTIONS):
+        raise SystemExit(f"--sections: unknown {sorted(sections - set(SECTIONS))}")
+    lines = []
+
+    def say(text=""):
+        print(text, flush=True)
+        lines.append(text)
+
+    images, labels = load_mnist(args.data_dir)
+    X = (images / 255.0 > 0.5).astype(np.float32)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, labels, test_size=0.2, stratify=labels, random_state=0
+    )
+    if args.quick:
+        X_train, y_train, X_test, y_test = X_train[:1000], y_train[:1000], X_test[:500], y_test[:500]
+    started = time.perf_counter()
+    say(f"MNIST binarised at 0.5: {len(X_train)} train / {len(X_test)} test (stratified, "
+        f"random_state=0); 784-{HIDDEN}-{LATENT} ReLU, Bernoulli decoder, {args.epochs} epochs, "
+        f"Adam lr {LR}, batch {BATCH}, K={K}; seeds {seeds}; torch threads "
+        f"{torch.get_num_threads()}")
+
+    # 1. Conditional generation ------------------------------------------
+    onehot_train = np.eye(10, dtype=np.float32)[y_train]
+    if sections & {"generation", "weighted"}:
+        reference = fit_reference(X_train, y_train, args.reference_epochs)
+        ref_acc = float(np.mean(reference.predict(X_test) == y_test))
+        say()
+        say("1. Conditional generation: share of 1,000 samples per class that the reference "
+            "classifier labels with their class")
+        say(f"reference CNN test accuracy: {ref_acc:.4f} (must be >= 0.97: "
+            f"{'MET' if ref_acc >= 0.97 else 'MISSED'})")
+    codes_clean = []
+    x_bar = X_train.mean(axis=0)
+    per_class = 1000
+    classes = np.repeat(np.arange(10), per_class)
+    if "generation" in sections:
+        gen = {"ConditionalVAE": [], "VAETransformer + label input": []}
+        loglik = {"ConditionalVAE log p(x|c)": [], "VAETransformer log p(x)": []}
+        for seed in seeds:
+            cvae = make(ConditionalVAE, args.epochs, seed).fit(X_train, y_train)
+            samples = cvae.sample(len(classes), random_state=seed, y=classes)
+            gen["ConditionalVAE"].append(float(np.mean(reference.predict(samples) == classes)))
+            loglik["ConditionalVAE log p(x|c)"].append(cvae.score(X_test, y_test))
+
+            naive = make(VAETransformer, args.epochs, seed).fit(np.hstack([X_train, onehot_train]))
+            prompts = np.hstack([np.tile(x_bar, (len(classes), 1)), np.eye(10, dtype=np.float32)[classes]])
+            module = naive.net_.module_
+            with torch.no_grad():
+                mu, logvar = module.encoder(torch.as_tensor(prompts))
+                g = torch.Generator().manual_seed(seed)
+                z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=g)
+                naive_samples = naive.inverse_transform(z.numpy())[:, :784]
+            gen["VAETransformer + label input"].append(
+                float(np.mean(reference.predict(naive_samples) == classes)))
+
+            vae = make(VAETransformer, args.epochs, seed).fit(X_train)
+            loglik["VAETransformer log p(x)"].append(vae.score(X_test))
+            codes_clean.append(logistic_accuracy(vae.transform(X_train), y_train,
+                                                 vae.transform(X_test), y_test))
+            say(f"  seed {seed} done ({time.perf_counter() - started:.0f} s)")
+        say(f"{'model':<32}{'accuracy of samples, mean [min, max]':>40}")
+        for name, values in gen.items():
+            say(f"{name:<32}{spread(values):>40}")
+        acc = np.mean(gen["ConditionalVAE"])
+        say(f"target: ConditionalVAE >= 0.95: {'MET' if acc >= 0.95 else 'MISSED'} ({acc:.3f})")
+
+        # 2. Conditional likelihood -------------------------------------------
+        say()
+        say("2. Test log-likelihood, nats per image (K=100), mean [min, max]")
+        for name, values in loglik.items():
+            say(f"{name:<32}{spread(values):>40}")
+        gains = np.subtract(loglik["ConditionalVAE log p(x|c)"], loglik["VAETransformer log p(x)"])
+        say(f"gain log p(x|c) - log p(x): {spread(gains)} nats (at most log 10 = 2.303 for "
+            f"an equally good model); target >= 1.5: {'MET' if gains.mean() >= 1.5 else 'MISSED'}")
+
+    if "weighted" in sections:
+        say()
+        say(f"1b. ConditionalVAE(independence_weight={GEN_WEIGHT:g}): HSIC penalty between the "
+            "codes and the digit, so that the decoder's condition decides the class")
+        gen_w, lik_w = [], []
+        for seed in seeds:
+            cvae = make(ConditionalVAE, args.epochs, seed, independence_weight=GEN_WEIGHT)
+            cvae.fit(X_train, y_train)
+            samples = cvae.sample(len(classes), random_state=seed, y=classes)
+            gen_w.append(float(np.mean(reference.predict(samples) == classes)))
+            lik_w.append(cvae.score(X_test, y_test))
+            say(f"  seed {seed} done ({time.perf_counter() - started:.0f} s)")
+        say(f"{'accuracy of samples':<32}{spread(gen_w):>40}")
+        say(f"{'test log p(x|c), nats':<32}{spread(lik_w):>40}")
+        say(f"target: accuracy >= 0.95: {'MET' if np.mean(gen_w) >= 0.95 else 'MISSED'} "
+            f"({np.mean(gen_w):.3f})")
+
+    if "nuisance" in sections:
+        # 3. Nuisance removal -------------------------------------------------
+        say()
+        say(f"3. Nuisance removal: batch 1 = shifted by {SHIFT} px down and right, then blurred "
+            f"(Gaussian, sigma {BLUR} px): half of the train and half of the test images (random, "
+            "seed 0); LogisticRegression on the codes, trained on the training images' codes")
+        rng = np.random.default_rng(0)
+        b_train = (rng.permutation(len(X_train)) < len(X_train) // 2).astype(np.int64)
+        b_test = (rng.permutation(len(X_test)) < len(X_test) // 2).astype(np.int64)
+        Xb_train = np.where(b_train[:, None] == 1, second_batch(X_train), X_train)
+        Xb_test = np.where(b_test[:, None] == 1, second_batch(X_test), X_test)
+        models = {
+            "ConditionalVAE (batch as c)": dict(condition="categorical"),
+            f"ConditionalVAE, independence_weight={HSIC_WEIGHT:g}": dict(
+                condition="categorical", independence_weight=HSIC_WEIGHT),
+            "VAETransformer (no c)": None,
+        }
+        nuisance = {name: ([], []) for name in models}
+        for seed in seeds:
+            for name, params in models.items():
+                if params is None:
+                    est = make(VAETransformer, args.epochs, seed).fit(Xb_train)
+                else:
+                    est = make(ConditionalVAE, args.epochs, seed, **params).fit(Xb_train, b_train)
+                Z_train, Z_test = est.transform(Xb_train), est.transform(Xb_test)
+                nuisance[name][0].append(logistic_accuracy(Z_train, b_train, Z_test, b_test))
+                nuisance[name][1].append(logistic_accuracy(Z_train, y_train, Z_test, y_test))
+            say(f"  seed {seed} done ({time.perf_counter() - started:.0f} s)")
+        say(f"{'codes':<40}{'batch accuracy':>26}{'digit accuracy':>26}")
+        for name, (batch_acc, digit_acc) in nuisance.items():
+            say(f"{name:<40}{spread(batch_acc):>26}{spread(digit_acc):>26}")
+        if codes_clean:
+            say(f"{'VAETransformer, clean images (sec. 2)':<40}{'':>26}{spread(codes_clean):>26}")
+        for name in list(models)[:2]:
+            batch_acc = np.mean(nuisance[name][0])
+            digit_gap = np.mean(nuisance[name][1]) - np.mean(codes_clean or [np.nan])
+            say(f"{name}: target batch accuracy <= 0.60: "
+                f"{'MET' if batch_acc <= 0.60 else 'MISSED'} ({batch_acc:.3f}); target digit "
+                f"accuracy within 2 points of the clean VAETransformer's: "
+                f"{'MET' if digit_gap >= -0.02 else 'MISSED'} ({100 * digit_gap:+.1f} points)")
+
+    if "quadrants" in sections:
+        # 4. Quadrant completion ----------------------------------------------
+        say()
+        say(f"4. Quadrant completion: -log p(x | c), c = visible quadrants, x = the other pixels, "
+            f"nats per test image; trained on {len(X_train)} images")
+        published = {1: 71.8, 2: 51.0, 3: 24.2}
+        say(f"{'visible':<10}{'visible':>10}{'hidden px':>11}{'NLL, mean [min, max]':>30}"
+            f"{'Pyro, 60,000 images':>22}")
+        layout = {1: "top-left", 2: "top half", 3: "3 of 4"}
+        for n_visible, mask in quadrant_masks().items():
+            nll = []
+            for seed in seeds:
+                est = make(ConditionalVAE, args.epochs, seed, condition="numeric")
+                est.fit(X_train[:, ~mask], X_train[:, mask])
+                nll.append(-est.score(X_test[:, ~mask], X_test[:, mask]))
+            say(f"{n_visible:<10}{layout[n_visible]:>10}{int((~mask).sum()):>11}{spread(nll):>30}"
+                f"{published[n_visible]:>22}")
+
+    if "timing" in sections:
+        # 5. Fit time -----------------------------------------------------------
+        say()
+        epochs = args.timing_epochs
+        C_train = onehot_train
+        fit_bare(X_train[:1024], C_train[:1024], 1)
+        make(ConditionalVAE, 1, 0).fit(X_train[:1024], y_train[:1024])
+        times = {}
+        for name in ("bare PyTorch", "ConditionalVAE"):
+            wall, cpu = time.perf_counter(), time.process_time()
+            if name == "bare PyTorch":
+                fit_bare(X_train, C_train, epochs)
+            else:
+                make(ConditionalVAE, epochs, 0).fit(X_train, y_train)
+            times[name] = (time.perf_counter() - wall, time.process_time() - cpu)
+        say(f"5. Fit time, {epochs} epochs on {len(X_train)} images, one run each")
+        say(f"{'model':<20}{'wall s':>10}{'CPU s':>10}")
+        for name, (wall, cpu) in times.items():
+            say(f"{name:<20}{wall:>10.1f}{cpu:>10.1f}")
+        ratio = np.divide(times["ConditionalVAE"], times["bare PyTorch"])
+        say(f"ratio ConditionalVAE / bare: wall {ratio[0]:.3f}, CPU {ratio[1]:.3f}; target <= 1.10: "
+            f"{'MET' if ratio[1] <= 1.10 else 'MISSED'} (CPU time, steadier on a shared machine)")
+    say()
+    say(f"total {time.perf_counter() - started:.0f} s")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    return lines
+
+
+if __name__ == "__main__":
+    main()
