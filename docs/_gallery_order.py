@@ -9,6 +9,7 @@ ORDER = [
     "plot_denoising.py",
     "plot_filters.py",
     "plot_vae.py",
+    "plot_adversarial.py",
     "plot_outlier_detection.py",
     "plot_pipeline_gridsearch.py",
 ]

@@ -1,7 +1,9 @@
 """skae: autoencoders as scikit-learn estimators, trained with skorch."""
 
+from .adversarial import AdversarialAE
 from .architectures import MLP, ConvNet
 from .autoencoder import AutoEncoderTransformer
+from .clustering import AdversarialClustering
 from .contractive import ContractiveAE
 from .denoising import DenoisingAE
 from .outlier import AEOutlierDetector
@@ -10,6 +12,8 @@ from .vae import VAETransformer
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AdversarialAE",
+    "AdversarialClustering",
     "AEOutlierDetector",
     "AutoEncoderTransformer",
     "ContractiveAE",

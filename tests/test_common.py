@@ -3,6 +3,8 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skae import (
+    AdversarialAE,
+    AdversarialClustering,
     AEOutlierDetector,
     AutoEncoderTransformer,
     ContractiveAE,
@@ -31,6 +33,10 @@ ESTIMATORS = [
         AutoEncoderTransformer(n_components=1, hidden_layer_sizes=(8,), max_epochs=3),
         random_state=0,
     ),
+    AdversarialAE(n_components=1, hidden_layer_sizes=(8,), max_epochs=3, random_state=0),
+    AdversarialAE(
+        n_components=1, hidden_layer_sizes=(8,), prior="mixture", max_epochs=3, random_state=0
+    ),
 ]
 
 
@@ -49,6 +55,8 @@ DEFAULTS = [
     VAETransformer(),
     AEOutlierDetector(),
     AEOutlierDetector(AutoEncoderTransformer()),
+    AdversarialAE(),
+    AdversarialClustering(),
 ]
 
 

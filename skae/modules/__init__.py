@@ -8,6 +8,7 @@ skorch, and can be used (or swapped) on their own. The building blocks
 :class:`LossTerms`, the skorch criterion, sums.
 """
 
+from .adversarial import AdversarialModel, ClusteringModel, Discriminator
 from .conv import ConvDecoder, ConvEncoder, TiedConvDecoder
 from .criterion import LossTerms
 from .gaussian import GaussianEncoder, SplitGaussian, VariationalAutoEncoder, reparameterize
@@ -18,10 +19,13 @@ from .tied import TiedDecoder
 
 __all__ = [
     "ACTIVATIONS",
+    "AdversarialModel",
     "AutoEncoder",
+    "ClusteringModel",
     "ContractiveModel",
     "ConvDecoder",
     "ConvEncoder",
+    "Discriminator",
     "GaussianEncoder",
     "LossTerms",
     "MLPDecoder",
