@@ -29,17 +29,56 @@ class StandardNormal(nn.Module):
     torch.Size([4, 3])
     """
 
+    def __init__(self):
+        super().__init__()
+
     def log_prob(self, z):
-        """Per-sample ``log p(z)`` in nats, summed over the last dimension."""
+        """Per-sample ``log p(z)`` in nats, summed over the last dimension.
+
+        Parameters
+        ----------
+        z : Tensor of shape (..., n_components)
+            Codes.
+
+        Returns
+        -------
+        Tensor of shape (...)
+        """
         return -0.5 * (_LOG_2PI + z**2).sum(dim=-1)
 
     def kl(self, mu, logvar):
-        """Closed-form ``KL(N(mu, diag(exp(logvar))) || N(0, I))`` per sample."""
+        """Closed-form ``KL(N(mu, diag(exp(logvar))) || N(0, I))`` per sample.
+
+        Parameters
+        ----------
+        mu, logvar : Tensor of shape (n_samples, n_components)
+            Mean and log-variance of the posterior.
+
+        Returns
+        -------
+        Tensor of shape (n_samples,)
+        """
         return gaussian_kl(mu, logvar)
 
     def sample(self, n_samples, n_components, generator=None, dtype=torch.float32,
                device="cpu"):
-        """Draw ``n_samples`` codes of ``n_components`` values."""
+        """Draw ``n_samples`` codes of ``n_components`` values.
+
+        Parameters
+        ----------
+        n_samples, n_components : int
+            Number and width of the draws.
+        generator : torch.Generator, default=None
+            Source of the draws.
+        dtype : torch.dtype, default=torch.float32
+            Their type.
+        device : str or torch.device, default="cpu"
+            Their device.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+        """
         return torch.randn(
             (n_samples, n_components), generator=generator, dtype=dtype, device=device
         )
@@ -121,7 +160,19 @@ class GaussianMixture(nn.Module):
         )
 
     def sample(self, n_samples, generator=None):
-        """Draw ``n_samples`` codes with ``generator`` (on its device)."""
+        """Draw ``n_samples`` codes with ``generator`` (on its device).
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of draws.
+        generator : torch.Generator, default=None
+            Source of the draws; None uses torch's global generator.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+        """
         device = generator.device if generator is not None else "cpu"
         means, scale_tril = self._components(torch.float32, device)
         mode = torch.randint(self.n_modes, (n_samples,), generator=generator, device=device)
@@ -129,7 +180,17 @@ class GaussianMixture(nn.Module):
         return means[mode] + (scale_tril[mode] @ eps.unsqueeze(2)).squeeze(2)
 
     def log_prob(self, z):
-        """Per-sample ``log p(z)`` in nats."""
+        """Per-sample ``log p(z)`` in nats.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        Tensor of shape (n_samples,)
+        """
         return self._distribution(z.dtype, z.device).log_prob(z)
 
 
@@ -159,7 +220,19 @@ class Uniform(nn.Module):
         self.high = high
 
     def sample(self, n_samples, generator=None):
-        """Draw ``n_samples`` codes with ``generator`` (on its device)."""
+        """Draw ``n_samples`` codes with ``generator`` (on its device).
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of draws.
+        generator : torch.Generator, default=None
+            Source of the draws; None uses torch's global generator.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+        """
         device = generator.device if generator is not None else "cpu"
         u = torch.rand(n_samples, self.n_components, generator=generator, device=device)
         return self.low + (self.high - self.low) * u
@@ -194,7 +267,19 @@ class SwissRoll(nn.Module):
         self.noise = noise
 
     def sample(self, n_samples, generator=None):
-        """Draw ``n_samples`` 2-D codes with ``generator`` (on its device)."""
+        """Draw ``n_samples`` codes with ``generator`` (on its device).
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of draws.
+        generator : torch.Generator, default=None
+            Source of the draws; None uses torch's global generator.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+        """
         device = generator.device if generator is not None else "cpu"
         # sqrt of a uniform: uniform density per unit length of the spiral
         # (its length element grows linearly with the radius).
@@ -230,7 +315,19 @@ class Categorical(nn.Module):
         return self.n_categories
 
     def sample(self, n_samples, generator=None):
-        """Draw ``n_samples`` one-hot rows with ``generator`` (on its device)."""
+        """Draw ``n_samples`` codes with ``generator`` (on its device).
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of draws.
+        generator : torch.Generator, default=None
+            Source of the draws; None uses torch's global generator.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+        """
         device = generator.device if generator is not None else "cpu"
         k = torch.randint(self.n_categories, (n_samples,), generator=generator, device=device)
         return nn.functional.one_hot(k, self.n_categories).to(torch.float32)
@@ -257,7 +354,19 @@ class Gaussian(StandardNormal):
         self.n_components = n_components
 
     def sample(self, n_samples, generator=None):
-        """Draw ``n_samples`` codes with ``generator`` (on its device)."""
+        """Draw ``n_samples`` codes with ``generator`` (on its device).
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of draws.
+        generator : torch.Generator, default=None
+            Source of the draws; None uses torch's global generator.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+        """
         device = generator.device if generator is not None else "cpu"
         return torch.randn(n_samples, self.n_components, generator=generator, device=device)
 

@@ -104,12 +104,32 @@ class AdversarialModel(ReconstructionModel):
 
     # The code and its parts -------------------------------------------
     def code_parts(self, h):
-        """The parts of the encoder's output ``h`` that the discriminators
-        judge, in the order of ``priors``."""
+        """The parts of the encoder's output that the discriminators judge.
+
+        Parameters
+        ----------
+        h : Tensor of shape (n_samples, n_outputs)
+            The encoder's output.
+
+        Returns
+        -------
+        tuple of Tensor
+            One per prior, in the order of ``priors``.
+        """
         return (h,)
 
     def decoder_input(self, parts):
-        """What the decoder reads: the parts, concatenated."""
+        """What the decoder reads: the parts, concatenated.
+
+        Parameters
+        ----------
+        parts : tuple of Tensor
+            From :meth:`code_parts`.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+        """
         return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
     def encode(self, x):
@@ -136,16 +156,42 @@ class AdversarialModel(ReconstructionModel):
         return ReconstructionTerms(self.likelihood.loss(self._raw(xs), ts).mean(dim=1))
 
     def train_terms(self, X):
-        """Reconstruction terms of a batch and the code parts they came from
-        (still in the graph, for the generator loss)."""
+        """Reconstruction terms of a batch and the code parts they came from.
+
+        Parameters
+        ----------
+        X : Tensor of shape (n_samples, n_features)
+            Data in their own units.
+
+        Returns
+        -------
+        terms : ReconstructionTerms
+            Per-sample reconstruction loss.
+        parts : tuple of Tensor
+            The code parts, still in the graph (for the generator loss).
+        """
         xs = self.scaler(X)
         parts = self.code_parts(self.encoder(xs))
         raw = self.decoder(self.decoder_input(parts))
         return ReconstructionTerms(self.likelihood.loss(raw, xs).mean(dim=1)), parts
 
     def prior_draws(self, n_samples, device="cpu", dtype=torch.float32):
-        """One batch of ``n_samples`` draws of each prior, from the model's
-        own stream of draws."""
+        """One batch of draws of each prior, from the model's own stream.
+
+        Parameters
+        ----------
+        n_samples : int
+            Draws per prior.
+        device : str or torch.device, default="cpu"
+            Where the draws are made.
+        dtype : torch.dtype, default=torch.float32
+            Their type.
+
+        Returns
+        -------
+        tuple of Tensor
+            One ``(n_samples, width)`` tensor per prior.
+        """
         generator = self.generator.get(device)
         return tuple(
             p.sample(n_samples, generator).to(device=device, dtype=dtype) for p in self.priors
@@ -154,6 +200,13 @@ class AdversarialModel(ReconstructionModel):
     def discriminator_terms(self, parts, draws):
         """Each discriminator's loss on prior draws (real) against the
         (detached) code parts (fake), and its accuracy on them.
+
+        Parameters
+        ----------
+        parts : tuple of Tensor
+            The code parts, from :meth:`train_terms`.
+        draws : tuple of Tensor
+            As many prior draws, from :meth:`prior_draws`.
 
         Returns
         -------
@@ -170,8 +223,18 @@ class AdversarialModel(ReconstructionModel):
         return DiscriminatorTerms(torch.stack(loss), torch.stack(accuracy))
 
     def generator_terms(self, parts):
-        """Per-sample adversarial loss of the encoder: ``-log D(code)``
-        summed over the code parts."""
+        """Per-sample adversarial loss of the encoder.
+
+        Parameters
+        ----------
+        parts : tuple of Tensor
+            The code parts, from :meth:`train_terms`.
+
+        Returns
+        -------
+        Tensor of shape (n_samples,)
+            ``-log D(code)`` summed over the parts.
+        """
         return sum(
             losses.generator_loss(disc(code)) for disc, code in zip(self.discriminators, parts)
         )
@@ -203,6 +266,17 @@ class AdversarialModel(ReconstructionModel):
         return score
 
     def feature_errors(self, x):
+        """Per-feature reconstruction loss of each sample, in the network's units.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            Data in their own units.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+        """
         xs = self.scaler(x)
         return self.likelihood.loss(self._raw(xs), xs)
 
@@ -246,6 +320,18 @@ class ClusteringModel(AdversarialModel):
         self.n_clusters = n_clusters
 
     def code_parts(self, h):
+        """Cluster probabilities (softmax of the first ``n_clusters``
+        outputs) and the style code (the others).
+
+        Parameters
+        ----------
+        h : Tensor of shape (n_samples, n_clusters + n_components)
+            The encoder's output.
+
+        Returns
+        -------
+        proba, style : Tensor
+        """
         k = self.n_clusters
         return torch.softmax(h[:, :k], dim=1), h[:, k:]
 
@@ -255,6 +341,7 @@ class ClusteringModel(AdversarialModel):
         Parameters
         ----------
         x : Tensor of shape (n_samples, n_features)
+            Data in their own units.
 
         Returns
         -------
