@@ -32,8 +32,8 @@ aae = AdversarialAE(
     prior="mixture",
     n_modes=10,
     loss="bce",
-    hidden_layer_sizes=(256, 128),
-    max_epochs=150,
+    hidden_layer_sizes=(128, 64),
+    max_epochs=100,
     random_state=0,
 )
 codes = aae.fit_transform(X)
@@ -92,7 +92,7 @@ from sklearn.metrics import adjusted_rand_score
 from skae import AdversarialClustering
 
 clusterer = AdversarialClustering(
-    n_clusters=10, loss="bce", hidden_layer_sizes=(256, 128), max_epochs=150, random_state=0
+    n_clusters=10, loss="bce", hidden_layer_sizes=(128, 64), max_epochs=100, random_state=0
 )
 labels = clusterer.fit_predict(X)
 kmeans = KMeans(10, n_init=10, random_state=0).fit_predict(X)
