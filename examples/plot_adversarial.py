@@ -64,6 +64,7 @@ axes[1].set_title("codes of the digits (colour: class)")
 fig.colorbar(points, ax=axes[1], ticks=range(10))
 for ax in axes:
     ax.set_aspect("equal")
+fig.savefig("adversarial_codes.png", dpi=100)
 
 # %%
 # Decoding the plane
@@ -78,6 +79,7 @@ fig, ax = plt.subplots(figsize=(7, 7))
 ax.imshow(images.transpose(0, 2, 1, 3).reshape(15 * 8, 15 * 8), cmap="gray_r")
 ax.set_axis_off()
 ax.set_title("decoder on a grid over [-6, 6]^2")
+fig.savefig("adversarial_grid.png", dpi=100)
 
 # %%
 # Clustering with a categorical prior
@@ -113,6 +115,7 @@ for row, cluster in enumerate(range(10)):
             ax.imshow(X[chosen[col]].reshape(8, 8), cmap="gray_r")
     axes[row, 0].set_title(f"cluster {cluster} ({len(members)})", fontsize=7, loc="left")
 fig.tight_layout()
+fig.savefig("adversarial_clusters.png", dpi=100)
 plt.show()
 
 # %%
