@@ -326,6 +326,7 @@ class AdversarialAE(_AdversarialMixin, _BaseAE):
 
     See Also
     --------
+    sklearn.mixture.GaussianMixture : A density model with ``sample``.
     VAETransformer : Codes pulled towards ``N(0, I)`` by a KL term, with a
         likelihood bound.
     AdversarialClustering : The categorical-prior variant, for clustering.

@@ -304,9 +304,9 @@ class ClusteringModel(AdversarialModel):
     >>> import torch
     >>> from skae.likelihoods import Gaussian
     >>> from skae.modules import ClusteringModel, Discriminator, MLPDecoder, MLPEncoder
-    >>> from skae.priors import Categorical, Gaussian
+    >>> from skae import priors
     >>> model = ClusteringModel(MLPEncoder(4, (8,), 5), MLPDecoder(5, (8,), 4), Gaussian(),
-    ...                         priors=[Categorical(3), Gaussian(2)],
+    ...                         priors=[priors.Categorical(3), priors.Gaussian(2)],
     ...                         discriminators=[Discriminator(3), Discriminator(2)],
     ...                         n_clusters=3)
     >>> model.cluster_probabilities(torch.zeros(2, 4)).sum(dim=1)
