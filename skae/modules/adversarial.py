@@ -309,8 +309,8 @@ class ClusteringModel(AdversarialModel):
     ...                         priors=[priors.Categorical(3), priors.Gaussian(2)],
     ...                         discriminators=[Discriminator(3), Discriminator(2)],
     ...                         n_clusters=3)
-    >>> model.cluster_probabilities(torch.zeros(2, 4)).sum(dim=1)
-    tensor([1., 1.])
+    >>> model.cluster_probabilities(torch.zeros(2, 4)).sum(dim=1).tolist()
+    [1.0, 1.0]
     """
 
     def __init__(self, encoder, decoder, likelihood, scaler=None, *, priors, discriminators,
