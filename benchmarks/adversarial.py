@@ -358,7 +358,9 @@ def main(argv=None):
     )
     header = (f"MNIST {len(X_train)} train / {len(X_test)} test (stratified), MLP 784-"
               f"{HIDDEN[0]}-{HIDDEN[1]}-code, batch {BATCH}, Adam lr {LR}, seeds {seeds}, "
-              f"{args.epochs} epochs ({args.cluster_epochs} for clustering), "
+              f"{args.epochs} epochs"
+              + (f" ({args.cluster_epochs} for clustering)" if "clustering" in parts else "")
+              + ", "
               f"torch threads {torch.get_num_threads()}")
     out = [header, ""]
     print(header, flush=True)
