@@ -1,8 +1,10 @@
 """skae: autoencoders as scikit-learn estimators, trained with skorch."""
 
+from .adversarial import AdversarialAE
 from .architectures import MLP, ConvNet
 from .autoencoder import AutoEncoderTransformer
 from .conditional import ConditionalVAE
+from .clustering import AdversarialClustering
 from .contractive import ContractiveAE
 from .denoising import DenoisingAE
 from .outlier import AEOutlierDetector
@@ -11,6 +13,8 @@ from .vae import VAETransformer
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AdversarialAE",
+    "AdversarialClustering",
     "AEOutlierDetector",
     "AutoEncoderTransformer",
     "ConditionalVAE",

@@ -639,3 +639,64 @@ def hsic(z, c, categorical=False):
     Kc = K - K.mean(dim=0, keepdim=True)
     Lc = L - L.mean(dim=0, keepdim=True)
     return (Kc * Lc.T).sum() / max(n - 1, 1) ** 2
+
+
+# ----------------------------------------------------------------------
+# Adversarial losses (Makhzani et al., 2015; Goodfellow et al., 2014).
+# The discriminator outputs the logit of "this code is a draw of the prior".
+# ----------------------------------------------------------------------
+def discriminator_loss(prior_logits, code_logits):
+    """Loss of a discriminator telling prior draws (real) from codes (fake).
+
+    ``-mean log D(z_prior) - mean log(1 - D(h(x)))``, with ``D = sigmoid``
+    of the logits: the prior's draws are labelled 1, the encoder's codes 0.
+
+    Parameters
+    ----------
+    prior_logits : Tensor of shape (n,) or (n, 1)
+        Discriminator logits of draws from the prior.
+    code_logits : Tensor of shape (m,) or (m, 1)
+        Discriminator logits of the encoder's codes.
+
+    Returns
+    -------
+    Tensor
+        Scalar, in nats (log 4 = 1.386 for a discriminator that cannot tell).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.losses import discriminator_loss
+    >>> round(float(discriminator_loss(torch.zeros(4), torch.zeros(4))), 4)
+    1.3863
+    """
+    bce = nn.functional.binary_cross_entropy_with_logits
+    return bce(prior_logits, torch.ones_like(prior_logits)) + bce(
+        code_logits, torch.zeros_like(code_logits)
+    )
+
+
+def generator_loss(code_logits):
+    """Per-sample loss of the encoder as the discriminator's adversary.
+
+    The non-saturating ``-log D(h(x))``: minimised when the discriminator
+    takes the codes for prior draws.
+
+    Parameters
+    ----------
+    code_logits : Tensor of shape (n,) or (n, 1)
+        Discriminator logits of the encoder's codes.
+
+    Returns
+    -------
+    Tensor of shape (n,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.losses import generator_loss
+    >>> generator_loss(torch.zeros(2, 1))
+    tensor([0.6931, 0.6931])
+    """
+    logits = code_logits.reshape(len(code_logits))
+    return nn.functional.softplus(-logits)

@@ -3,6 +3,8 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skae import (
+    AdversarialAE,
+    AdversarialClustering,
     AEOutlierDetector,
     AutoEncoderTransformer,
     ConditionalVAE,
@@ -36,6 +38,10 @@ ESTIMATORS = [
         n_components=1, hidden_layer_sizes=(8,), max_epochs=3, n_importance_samples=10,
         random_state=0,
     ),
+    AdversarialAE(n_components=1, hidden_layer_sizes=(8,), max_epochs=3, random_state=0),
+    AdversarialAE(
+        n_components=1, hidden_layer_sizes=(8,), prior="mixture", max_epochs=3, random_state=0
+    ),
 ]
 
 
@@ -55,6 +61,8 @@ DEFAULTS = [
     ConditionalVAE(),
     AEOutlierDetector(),
     AEOutlierDetector(AutoEncoderTransformer()),
+    AdversarialAE(),
+    AdversarialClustering(),
 ]
 
 

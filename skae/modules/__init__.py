@@ -9,6 +9,7 @@ skorch, and can be used (or swapped) on their own. The building blocks
 """
 
 from .conditional import ConditionalVariationalModel
+from .adversarial import AdversarialModel, ClusteringModel, Discriminator
 from .conv import ConvDecoder, ConvEncoder, TiedConvDecoder
 from .criterion import LossTerms
 from .gaussian import GaussianEncoder, SplitGaussian, VariationalAutoEncoder, reparameterize
@@ -19,11 +20,14 @@ from .tied import TiedDecoder
 
 __all__ = [
     "ACTIVATIONS",
+    "AdversarialModel",
     "AutoEncoder",
     "ConditionalVariationalModel",
+    "ClusteringModel",
     "ContractiveModel",
     "ConvDecoder",
     "ConvEncoder",
+    "Discriminator",
     "GaussianEncoder",
     "LossTerms",
     "MLPDecoder",

@@ -1,0 +1,358 @@
+"""Adversarial autoencoder clustering as a scikit-learn clusterer."""
+
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.base import ClusterMixin
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._base import _BaseAE
+from ._docstrings import fill_doc
+from .adversarial import _AdversarialMixin
+from .modules.adversarial import ClusteringModel
+from .priors import Categorical, Gaussian
+from .utils.validation import Interval
+
+
+@fill_doc
+class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
+    """Clustering by an adversarial autoencoder with a categorical prior.
+
+    The unsupervised clustering of Makhzani et al. [1]_: the encoder maps
+    each sample to a cluster code, a softmax over ``n_clusters``
+    categories, and a continuous style code of ``n_components`` values; the
+    decoder rebuilds the sample from both. Two discriminators, one per
+    part, push the cluster codes towards the uniform categorical prior
+    (one-hot vectors, equally frequent: confident and balanced
+    assignments) and the style codes towards ``N(0, I)``. With little room
+    in the style code, what the decoder most needs to know, which mode of
+    the data a sample comes from, goes into the cluster code.
+
+    Training is that of :class:`~skae.AdversarialAE`: per batch, a
+    reconstruction step of the autoencoder, a step of both discriminators
+    and an adversarial step of the encoder, each with its own optimiser.
+
+    :meth:`predict` gives the most probable cluster, :meth:`predict_proba`
+    the softmax, :meth:`transform` the whole code (probabilities, then
+    style) and :meth:`inverse_transform` decodes such codes.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters (categories of the cluster code).
+    n_components : int, default=1
+        Dimension of the style code. Small values leave the decoder no
+        other place than the cluster code for the coarse structure of the
+        data (with a style code as wide as the data, the clusters need
+        carry nothing).
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \
+            default="relu"
+        Hidden activation of the encoder and decoder.
+    %(architecture)s
+    loss : {"mse", "mae", "bce"}, default="mse"
+        Reconstruction loss: squared error, absolute error, or cross-entropy
+        for data in [0, 1].
+    discriminator_hidden_layer_sizes : tuple of int, default=(64, 64)
+        Widths of the hidden layers of each discriminator (ReLU).
+    adversarial_weight : float, default=0.3
+        Strength of the regularisation phase: the encoder's adversarial
+        step takes ``adversarial_weight * lr`` as its learning rate. Lower
+        than :class:`~skae.AdversarialAE`'s: a strong adversary makes the
+        cluster code confident before it is informative, and every sample
+        then lands in the same few clusters.
+    discriminator_lr : float or None, default=3e-4
+        Learning rate of the discriminators; None means ``lr``.
+    standardize : bool or "auto", default="auto"
+        Standardise each feature before the network sees it (``"auto"``:
+        True for ``"mse"`` and ``"mae"``, False for ``"bce"``).
+    max_epochs : int, default=100
+        Number of passes over the training data.
+    batch_size : int, default=128
+        Samples per step.
+    lr : float, default=1e-3
+        Learning rate of the reconstruction phase.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \
+            default="adam"
+        The optimiser class, one instance per phase.
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimisers.
+    %(optimizer_params)s
+    early_stopping : bool, default=False
+        Stop when the reconstruction loss of a held-out
+        ``validation_fraction`` has not improved by a relative ``tol`` for
+        ``n_iter_no_change`` epochs, keeping the best epoch's weights.
+    %(validation_fraction)s
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Minimum relative improvement of the validation loss.
+    %(warm_start)s
+    %(stream_data)s
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks, or ``(name, callback)`` tuples.
+    %(device)s
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the validation split, the shuffling and
+        the prior draws. The same value gives identical results on CPU.
+    verbose : int, default=0
+        1 prints skorch's per-epoch table (reconstruction, discriminator
+        and generator losses, discriminator accuracy).
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample (of the last chunk for
+        :meth:`partial_fit`).
+    net_ : skorch.NeuralNet
+        The trained network; ``net_.module_`` is the
+        :class:`~skae.modules.ClusteringModel`, ``net_.discriminator_``
+        its two discriminators (cluster code, style code).
+    history_ : skorch.History
+        Per-epoch record as for :class:`~skae.AdversarialAE`
+        (``discriminator_loss`` and ``generator_loss`` summed over the two
+        parts, ``discriminator_accuracy`` averaged).
+    n_epochs_ : int
+        Number of epochs run.
+    n_components_ : int
+        Dimension of the style code.
+    noise_scale_ : float or None
+        Noise scale of the likelihood behind :meth:`score_samples`.
+    mean_ : ndarray of shape (n_features_in_,) or None
+        Per-feature mean used for standardisation (None when off).
+    scale_ : ndarray of shape (n_features_in_,) or None
+        Per-feature standard deviation used for standardisation.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    sklearn.cluster.KMeans : Clusters as Voronoi cells around centroids.
+    sklearn.mixture.GaussianMixture : Clusters as Gaussian components.
+    AdversarialAE : The adversarial autoencoder with a continuous prior.
+
+    Notes
+    -----
+    Cluster indices are arbitrary, as for any clusterer; compare them with
+    labels through :func:`sklearn.metrics.adjusted_rand_score` or a
+    matching. :meth:`score_samples` is the reconstruction log-likelihood
+    plus the Gaussian log-density of the style code.
+
+    References
+    ----------
+    .. [1] A. Makhzani, J. Shlens, N. Jaitly, I. Goodfellow and B. Frey,
+       "Adversarial autoencoders", ICLR workshop 2016 (arXiv:1511.05644),
+       section 6.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from skae import AdversarialClustering
+    >>> X, _ = make_blobs(200, n_features=4, centers=3, random_state=0)
+    >>> model = AdversarialClustering(n_clusters=3, max_epochs=2, random_state=0)
+    >>> model.fit_predict(X).shape
+    (200,)
+    >>> model.predict_proba(X[:2]).shape
+    (2, 3)
+    >>> model.transform(X[:2]).shape
+    (2, 4)
+    """
+
+    _parameter_constraints = {
+        **_AdversarialMixin._parameter_constraints,
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        n_components=1,
+        hidden_layer_sizes=(128, 64),
+        activation="relu",
+        architecture=None,
+        loss="mse",
+        discriminator_hidden_layer_sizes=(64, 64),
+        adversarial_weight=0.3,
+        discriminator_lr=3e-4,
+        standardize="auto",
+        max_epochs=100,
+        batch_size=128,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        optimizer_params=None,
+        early_stopping=False,
+        validation_fraction=None,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        stream_data="auto",
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_clusters = n_clusters
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.architecture = architecture
+        self.loss = loss
+        self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
+        self.adversarial_weight = adversarial_weight
+        self.discriminator_lr = discriminator_lr
+        self.standardize = standardize
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.optimizer_params = optimizer_params
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.stream_data = stream_data
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _build_module(self, n_features, scaler, seed):
+        spec = self._architecture()
+        k, d = self.n_clusters, self.n_components
+        return ClusteringModel(
+            spec.encoder(n_features, k + d),
+            spec.decoder(k + d, n_features),
+            self.get_likelihood(),
+            scaler,
+            priors=[Categorical(k), Gaussian(d)],
+            discriminators=[self._discriminator(k, batch_mean=True), self._discriminator(d)],
+            n_clusters=k,
+            seed=seed,
+        )
+
+    def _fit_and_set(self, X, y, incremental):
+        super()._fit_and_set(X, y, incremental)
+        self.labels_ = self.predict(X)
+
+    def fit(self, X, y=None):
+        """Fit the model to ``X`` and set ``labels_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return super().fit(X, y)
+
+    def predict_proba(self, X):
+        """Cluster probabilities of each sample: the softmax of the cluster code.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to assign.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_clusters)
+            Rows sum to 1; of the input's float dtype.
+        """
+        X = self._validate_X(X)
+        return self._map_batches(lambda m, x: m.cluster_probabilities(x), X)
+
+    def predict(self, X):
+        """The most probable cluster of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to assign.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Cluster indices in ``[0, n_clusters)``, int64.
+        """
+        return np.argmax(self.predict_proba(X), axis=1).astype(np.int64)
+
+    def transform(self, X):
+        """The whole code: cluster probabilities, then the style code.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_clusters + n_components)
+            Of the input's float dtype.
+        """
+        return super().transform(X)
+
+    def inverse_transform(self, X):
+        """Decode codes (cluster probabilities, then style) to input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_clusters + n_components)
+            Codes, e.g. from :meth:`transform`; a one-hot cluster code gives
+            the typical sample of that cluster at the given style.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            Reconstructions in the units of the training data.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X", estimator=self)
+        width = self.n_clusters + self.n_components_
+        if Z.shape[1] != width:
+            raise ValueError(
+                f"AdversarialClustering.inverse_transform: X has {Z.shape[1]} features, "
+                f"but codes of this estimator have n_clusters + n_components = {width}."
+            )
+        return self._map_batches(lambda m, z: m.decode(z), Z)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Generate data: a uniformly drawn cluster and a Gaussian style, decoded.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+            The decoder's mean for each draw, float64.
+        """
+        Z = self._prior_codes(n_samples, random_state, "AdversarialClustering.sample")
+        return self._map_batches(lambda m, z: m.decode(z), Z)
+
+    @property
+    def _n_features_out(self):
+        return self.n_clusters + self.n_components_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,102 @@
+"""Tests of AdversarialClustering: the clusterer's contract, blobs recovered,
+and the categorical half of the adversarial game."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import chisquare
+from sklearn.base import clone
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+from skae import AdversarialClustering
+from skae.modules import Discriminator
+from skae.priors import Categorical
+
+SMALL = dict(hidden_layer_sizes=(32,), max_epochs=60, early_stopping=False, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def blobs4():
+    return make_blobs(400, n_features=10, centers=4, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(blobs4):
+    X, _ = blobs4
+    return AdversarialClustering(4, **SMALL).fit(X)
+
+
+def test_recovers_well_separated_blobs(fitted, blobs4):
+    """Check the clusters of four well-separated blobs are found: a high
+    adjusted Rand index, every cluster used, confident assignments."""
+    X, y = blobs4
+    assert adjusted_rand_score(y, fitted.labels_) > 0.9
+    assert len(np.unique(fitted.labels_)) == 4
+    assert fitted.predict_proba(X).max(axis=1).mean() > 0.6  # uniform: 0.25
+
+
+def test_clusterer_contract(fitted, blobs4):
+    """Check labels_, predict, fit_predict, predict_proba, transform and
+    inverse_transform agree with each other."""
+    X, _ = blobs4
+    np.testing.assert_array_equal(fitted.labels_, fitted.predict(X))
+    assert fitted.labels_.dtype == np.int64
+    np.testing.assert_array_equal(clone(fitted).fit_predict(X), fitted.labels_)
+    proba = fitted.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(proba.argmax(axis=1), fitted.labels_)
+    codes = fitted.transform(X)
+    assert codes.shape == (400, 4 + 1)
+    np.testing.assert_allclose(codes[:, :4], proba, rtol=1e-6)
+    assert fitted.inverse_transform(codes).shape == X.shape
+    with pytest.raises(ValueError, match="n_clusters \\+ n_components = 5"):
+        fitted.inverse_transform(codes[:, :4])
+    assert fitted.sample(5, random_state=0).shape == (5, 10)
+
+
+def test_categorical_prior_draws_uniform_one_hot_vectors():
+    """Check the categorical prior: one-hot rows, categories equally likely
+    (chi-square test)."""
+    draws = Categorical(7).sample(7000, torch.Generator().manual_seed(0))
+    assert torch.all(draws.sum(dim=1) == 1) and set(draws.unique().tolist()) == {0.0, 1.0}
+    assert chisquare(draws.sum(dim=0).numpy()).pvalue > 0.01
+
+
+def test_cluster_discriminator_tells_one_hot_draws_from_softmax_codes(blobs4, monkeypatch):
+    """Check the categorical discriminator sees n_clusters-wide rows: one-hot
+    prior draws against softmax codes (rows summing to 1), never class
+    indices or the style code."""
+    X, _ = blobs4
+    seen = []
+    forward = Discriminator.forward
+
+    def recording(self, z):
+        if self.batch_mean:
+            seen.append(z.detach().clone())
+        return forward(self, z)
+
+    monkeypatch.setattr(Discriminator, "forward", recording)
+    AdversarialClustering(4, **{**SMALL, "max_epochs": 1}).fit(X)
+    assert seen and all(z.shape[1] == 4 for z in seen)
+    assert all(torch.allclose(z.sum(dim=1), torch.ones(len(z))) for z in seen)
+    one_hot = [z for z in seen if set(z.unique().tolist()) <= {0.0, 1.0}]
+    soft = [z for z in seen if not set(z.unique().tolist()) <= {0.0, 1.0}]
+    assert one_hot and soft  # both the prior's draws and the encoder's codes
+
+
+def test_history_records_both_discriminators(fitted):
+    """Check the discriminators' summed loss and mean accuracy are recorded."""
+    row = fitted.history_[-1]
+    assert row["discriminator_loss"] > 0 and 0 < row["discriminator_accuracy"] < 1
+    assert len(fitted.net_.discriminator_) == 2
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [(dict(n_clusters=0), "n_clusters"), (dict(n_components=0), "n_components")],
+)
+def test_bad_parameters_are_named_in_the_error(blobs4, params, match):
+    X, _ = blobs4
+    with pytest.raises(ValueError, match=match):
+        AdversarialClustering(**{**SMALL, "max_epochs": 1, **params}).fit(X)
