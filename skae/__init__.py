@@ -4,6 +4,7 @@ from .architectures import MLP, ConvNet
 from .autoencoder import AutoEncoderTransformer
 from .contractive import ContractiveAE
 from .denoising import DenoisingAE
+from .neighbors import NeighborEmbeddingAE
 from .outlier import AEOutlierDetector
 from .vae import VAETransformer
 
@@ -16,6 +17,7 @@ __all__ = [
     "ConvNet",
     "DenoisingAE",
     "MLP",
+    "NeighborEmbeddingAE",
     "VAETransformer",
     "__version__",
 ]

@@ -7,6 +7,7 @@ from skae import (
     AutoEncoderTransformer,
     ContractiveAE,
     DenoisingAE,
+    NeighborEmbeddingAE,
     VAETransformer,
 )
 
@@ -31,6 +32,11 @@ ESTIMATORS = [
         AutoEncoderTransformer(n_components=1, hidden_layer_sizes=(8,), max_epochs=3),
         random_state=0,
     ),
+    NeighborEmbeddingAE(n_components=1, hidden_layer_sizes=(8,), max_epochs=3, random_state=0),
+    NeighborEmbeddingAE(
+        n_components=1, objective="tsne", perplexity=5, hidden_layer_sizes=(8,), max_epochs=3,
+        random_state=0,
+    ),
 ]
 
 
@@ -49,6 +55,7 @@ DEFAULTS = [
     VAETransformer(),
     AEOutlierDetector(),
     AEOutlierDetector(AutoEncoderTransformer()),
+    NeighborEmbeddingAE(),
 ]
 
 

@@ -13,6 +13,7 @@ from .criterion import LossTerms
 from .gaussian import GaussianEncoder, SplitGaussian, VariationalAutoEncoder, reparameterize
 from .mlp import ACTIVATIONS, AutoEncoder, MLPDecoder, MLPEncoder
 from .models import ContractiveModel, ReconstructionModel, VariationalModel
+from .neighbors import NeighborEmbeddingModel
 from .scaling import Standardize
 from .tied import TiedDecoder
 
@@ -26,6 +27,7 @@ __all__ = [
     "LossTerms",
     "MLPDecoder",
     "MLPEncoder",
+    "NeighborEmbeddingModel",
     "ReconstructionModel",
     "SplitGaussian",
     "Standardize",
