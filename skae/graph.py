@@ -41,8 +41,9 @@ def nearest_neighbors(X, n_neighbors):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+        The data.
     n_neighbors : int
-        At most ``n_samples - 1``.
+        Neighbours per sample, at most ``n_samples - 1``.
 
     Returns
     -------
@@ -192,7 +193,10 @@ def umap_curve_params(spread=1.0, min_dist=0.1):
     Parameters
     ----------
     spread : float, default=1.0
+        Scale of the embedded points: how far similarity reaches.
     min_dist : float, default=0.1
+        Distance below which the target similarity is 1: how tightly
+        neighbours may pack.
 
     Returns
     -------

@@ -34,13 +34,14 @@ class _CosineToZero(LRScheduler):
 
 
 class _EdgeRows:
-    """The edges of a neighbour graph as rows of a dataset.
+    """The edge samples of a neighbour graph as rows of a dataset.
 
-    Indexing by edge positions gives a batch as a dict of keyword arguments
-    of :class:`~skae.modules.NeighborEmbeddingModel`: the data rows at both
-    ends, gathered from ``X`` (on the device when ``X`` is a tensor) only
-    for the batch, and the edge weights. No ``n_edges x n_features`` array is
-    ever made; the dataset lives only during the fit.
+    Indexing by positions gives a batch as a dict of keyword arguments of
+    :class:`~skae.modules.NeighborEmbeddingModel`: the data rows at both
+    ends of each edge, gathered from ``X`` (on the device when ``X`` is a
+    tensor) only for the batch. No ``n_edges x n_features`` array is ever
+    made, and the dataset lives only during the fit (the fitted net holds
+    no training rows).
     """
 
     def __init__(self, X, heads, tails):
@@ -85,9 +86,11 @@ class NeighborEmbeddingAE(_BaseAE):
     :meth:`partial_fit`) with scikit-learn's exact
     :class:`~sklearn.neighbors.NearestNeighbors` on ``X`` as given
     (Euclidean distances in the data's own units, as UMAP; scale the
-    features first if their units differ). An epoch is one pass over the
-    graph's edges, in batches of ``batch_size`` edges; each edge's graph
-    term is weighted by its edge weight (normalised to mean 1).
+    features first if their units differ). An epoch is ``n_samples *
+    n_neighbors`` edges, drawn in proportion to their weights as UMAP
+    samples them, in batches of ``batch_size``; the network sees the data
+    centred and divided by one common scale (``standardize``), the
+    geometry the graph was built in.
 
     Parameters
     ----------
@@ -128,9 +131,13 @@ class NeighborEmbeddingAE(_BaseAE):
     loss : {"mse", "mae", "bce"}, default="mse"
         Reconstruction loss (see :class:`AutoEncoderTransformer`).
     standardize : bool or "auto", default="auto"
-        Standardise each feature before the network sees it (the graph is
-        built on the data as given either way); ``"auto"`` means True for
-        ``loss="mse"`` or ``"mae"``, False for ``"bce"``.
+        Centre each feature and divide all of them by one common scale (the
+        root mean square of the per-feature deviations) before the network
+        sees them: unlike the other autoencoders' per-feature scaling, this
+        keeps the proportions of the distances the graph was built on
+        (per-feature scaling magnified rare pixels and gave worse maps of
+        the digits). ``"auto"`` means True for ``loss="mse"`` or ``"mae"``,
+        False for ``"bce"``.
     max_epochs : int or "auto", default="auto"
         Passes over the graph's edges (an epoch samples ``n_samples *
         n_neighbors`` edges, in proportion to their weights). ``"auto"``
@@ -189,14 +196,12 @@ class NeighborEmbeddingAE(_BaseAE):
         Dimension of the code.
     a_, b_ : float
         UMAP's curve ``1 / (1 + a d^(2b))`` (None for ``objective="tsne"``).
-    n_edges_ : int
-        Directed edges of the last graph trained on.
     noise_scale_ : float or None
         Noise scale of the likelihood behind :meth:`score_samples`.
     mean_ : ndarray of shape (n_features_in_,) or None
         Per-feature mean used for standardisation (None when off).
     scale_ : ndarray of shape (n_features_in_,) or None
-        Per-feature standard deviation used for standardisation.
+        The common scale of the standardisation, repeated per feature.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -405,9 +410,8 @@ class NeighborEmbeddingAE(_BaseAE):
         if stream == "auto":
             stream = not fits_on_device(X, device)
         inputs = X if stream else device_tensor(X, device)
-        self._last_n_edges = len(heads)
         return ArrayDataset(_EdgeRows(inputs, heads, tails))
 
     def _attributes_after_training(self, net, attributes):
         a, b = self._curve()
-        return {"a_": a, "b_": b, "n_edges_": self.__dict__.pop("_last_n_edges")}
+        return {"a_": a, "b_": b}

@@ -17,14 +17,14 @@ OBJECTIVES = ("umap", "tsne")
 class NeighborEmbeddingModel(ReconstructionModel):
     """An autoencoder whose codes keep the edges of a neighbour graph.
 
-    ``forward`` takes a batch of graph edges: the rows at both ends
-    (``head``, ``tail``) and the edge weights. It encodes both ends, draws
+    ``forward`` takes a batch of graph edges (drawn in proportion to their
+    weights): the rows at both ends, ``head`` and ``tail``. It encodes both
+    ends, draws
     ``negative_sample_rate`` negative samples per edge among the batch's
     tails (as parametric UMAP does: other edges' ends, almost never
     neighbours), and returns per edge
 
-    * ``neighbors``: the edge's weight times its graph term,
-      :func:`skae.losses.umap_cross_entropy` (``objective="umap"``) or
+    * ``neighbors``: its graph term, :func:`skae.losses.umap_cross_entropy` (``objective="umap"``) or
       :func:`skae.losses.tsne_kl_terms` (``"tsne"``);
     * ``reconstruction``: the reconstruction loss of the head row.
 
