@@ -625,7 +625,7 @@ def umap_cross_entropy(head, tail, negatives, a, b, eps=1e-4):
     >>> from skae.losses import umap_cross_entropy
     >>> z = torch.zeros(2, 2)
     >>> umap_cross_entropy(z, z, torch.ones(2, 3, 2), a=1.0, b=1.0, eps=0.0)
-    tensor([1.2629, 1.2629])
+    tensor([1.2164, 1.2164])
     """
     log_ad2b_pos = math.log(a) + b * torch.log(_squared_distances(head, tail) + eps)
     log_ad2b_neg = math.log(a) + b * torch.log(_squared_distances(head, negatives) + eps)
@@ -664,7 +664,7 @@ def tsne_kl_terms(head, tail, negatives):
     >>> from skae.losses import tsne_kl_terms
     >>> z = torch.zeros(2, 2)
     >>> tsne_kl_terms(z, torch.ones(2, 2), torch.ones(2, 3, 2))
-    tensor([0.0000, 0.0000])
+    tensor([0., 0.])
     """
     attraction = torch.log1p(_squared_distances(head, tail))
     log_mean_w = torch.logsumexp(
