@@ -142,7 +142,7 @@ class NeighborEmbeddingAE(_BaseAE):
         Passes over the graph's edges (an epoch samples ``n_samples *
         n_neighbors`` edges, in proportion to their weights). ``"auto"``
         gives about a million edge samples in all (2,000 steps of 512),
-        between 10 and 100 epochs: 49 for 1,347 digits, 10 for 8,000 MNIST
+        between 10 and 50 epochs: 49 for 1,347 digits, 10 for 8,000 MNIST
         images. UMAP runs 500 epochs on data this small; the network,
         shared by all points, needs fewer.
     batch_size : int, default=512
@@ -374,7 +374,7 @@ class NeighborEmbeddingAE(_BaseAE):
         if self.max_epochs != "auto":
             return self.max_epochs
         per_epoch = n_samples * self.n_neighbors
-        return int(np.clip(round(_AUTO_EDGE_SAMPLES / per_epoch), 10, 100))
+        return int(np.clip(round(_AUTO_EDGE_SAMPLES / per_epoch), 10, 50))
 
     def _make_net(self, module, n_samples, *args, **kwargs):
         net = super()._make_net(module, n_samples, *args, **kwargs)
