@@ -138,6 +138,8 @@ def main(argv=None):
     warnings.filterwarnings("ignore", category=FutureWarning)
 
     lines = []
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
 
     def emit(text=""):
         print(text, flush=True)
@@ -159,6 +161,8 @@ def main(argv=None):
             rec = f"{row['rec']:9.3f}" if "rec" in row else f"{'n/a':>9}"
             emit(f"{name:27} {row['trust']:6.3f} {row['logreg']:6.3f} {row['knn']:6.3f} "
                  f"{row['fit_s']:7.1f} {row['transform_s']:11.2f} {rec}")
+            # Written as it goes: a run stopped early keeps its rows.
+            out.write_text("\n".join(lines) + "\n")
 
     emit("\nTargets, NeighborEmbeddingAE (defaults) against UMAP (defaults):")
     ours, umap = "NeighborEmbeddingAE", "UMAP"
@@ -182,8 +186,6 @@ def main(argv=None):
                      f"{'MET' if ratio >= 10 else 'MISSED'} (target 10x)")
     if beaten:
         emit(f"  beats UMAP on at least one figure: {'MET' if any(beaten) else 'MISSED'}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     print(f"\nwritten to {out}")
 
