@@ -7,6 +7,7 @@ from .conditional import ConditionalVAE
 from .clustering import AdversarialClustering
 from .contractive import ContractiveAE
 from .denoising import DenoisingAE
+from .neighbors import NeighborEmbeddingAE
 from .outlier import AEOutlierDetector
 from .vae import VAETransformer
 
@@ -22,6 +23,7 @@ __all__ = [
     "ConvNet",
     "DenoisingAE",
     "MLP",
+    "NeighborEmbeddingAE",
     "VAETransformer",
     "__version__",
 ]

@@ -366,7 +366,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 # Also after a failure: the accelerator lets go of this net.
                 _accelerate.release(net)
         stopper = dict(net.callbacks_).get("early_stopping")
-        if self.verbose and stopper is not None and len(net.history) < self.max_epochs:
+        if self.verbose and stopper is not None and len(net.history) < net.max_epochs:
             _print_plain_unless_tty(
                 f"{name}: early stopping at epoch {len(net.history)}: the validation "
                 f"loss has not improved by tol={self.tol} for {self.n_iter_no_change} "

@@ -700,3 +700,96 @@ def generator_loss(code_logits):
     """
     logits = code_logits.reshape(len(code_logits))
     return nn.functional.softplus(-logits)
+
+
+def _squared_distances(head, other):
+    """Squared distances between ``head`` (n, k) and ``other`` (n, k) or
+    (n, m, k), row by row."""
+    if other.dim() == 3:
+        head = head.unsqueeze(1)
+    return ((head - other) ** 2).sum(dim=-1)
+
+
+def umap_cross_entropy(head, tail, negatives, a, b, eps=1e-4):
+    """UMAP's fuzzy-set cross-entropy of graph edges, with negative sampling.
+
+    The similarity of two codes at distance ``d`` is ``q(d) = 1 / (1 + a
+    d^(2b))``. An edge ``(i, j)`` of the graph pulls its codes together
+    with ``-log q(d_ij)``, and each of its ``m`` negative samples ``l``
+    (pairs taken as non-edges, weight 0) pushes with ``-log(1 - q(d_il))``:
+    the terms of the cross-entropy ``sum w log(w / q) + (1 - w) log((1 - w)
+    / (1 - q))`` between the graph's weights ``w`` and the embedding's
+    ``q`` that depend on the embedding, as UMAP's stochastic gradient
+    descent and parametric UMAP (Sainburg et al. 2021) sample them. Both
+    are computed as softplus of ``+-(log a + b log d^2)``, stable for all
+    distances; ``eps`` is added to squared distances so that coincident
+    codes give a finite repulsion.
+
+    Parameters
+    ----------
+    head, tail : Tensor of shape (n_edges, n_components)
+        Codes of the two ends of each edge.
+    negatives : Tensor of shape (n_edges, n_negative, n_components)
+        Codes of each edge's negative samples, paired with ``head``.
+    a, b : float
+        The curve's parameters (:func:`skae.graph.umap_curve_params`).
+    eps : float, default=1e-4
+        Added to squared distances.
+
+    Returns
+    -------
+    Tensor of shape (n_edges,)
+        ``-log q(d_ij) - sum_l log(1 - q(d_il))`` per edge.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.losses import umap_cross_entropy
+    >>> z = torch.zeros(2, 2)
+    >>> umap_cross_entropy(z, z, torch.ones(2, 3, 2), a=1.0, b=1.0, eps=0.0)
+    tensor([1.2164, 1.2164])
+    """
+    log_ad2b_pos = math.log(a) + b * torch.log(_squared_distances(head, tail) + eps)
+    log_ad2b_neg = math.log(a) + b * torch.log(_squared_distances(head, negatives) + eps)
+    # -log q = log(1 + a d^2b) = softplus(log(a d^2b));
+    # -log(1 - q) = log(1 + 1 / (a d^2b)) = softplus(-log(a d^2b)).
+    return F.softplus(log_ad2b_pos) + F.softplus(-log_ad2b_neg).sum(dim=1)
+
+
+def tsne_kl_terms(head, tail, negatives):
+    """Per-edge terms of t-SNE's KL divergence, with a sampled normaliser.
+
+    t-SNE's similarity of two codes is ``w = 1 / (1 + d^2)`` (Student's t
+    with one degree of freedom) and ``q_ij = w_ij / Z`` with ``Z = sum_{k !=
+    l} w_kl``. Up to constants, ``KL(P || Q) = E_P[-log w_ij] + log Z``:
+    for edges drawn from ``P`` each term here is ``log(1 + d_ij^2) +
+    log(mean w over the batch's negative pairs)``, ``Z`` being estimated by
+    its mean over random pairs (``Z = n (n - 1) E[w]``), as parametric
+    t-SNE trained on edges needs. Exactly, ``KL(P || Q) = sum_ij p_ij
+    term_ij + sum_ij p_ij log p_ij + log(n (n - 1))`` when the negatives are
+    all pairs.
+
+    Parameters
+    ----------
+    head, tail : Tensor of shape (n_edges, n_components)
+        Codes of the two ends of each edge.
+    negatives : Tensor of shape (n_edges, n_negative, n_components)
+        Codes of random samples, paired with ``head``.
+
+    Returns
+    -------
+    Tensor of shape (n_edges,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.losses import tsne_kl_terms
+    >>> z = torch.zeros(2, 2)
+    >>> tsne_kl_terms(z, torch.ones(2, 2), torch.ones(2, 3, 2))
+    tensor([0., 0.])
+    """
+    attraction = torch.log1p(_squared_distances(head, tail))
+    log_mean_w = torch.logsumexp(
+        -torch.log1p(_squared_distances(head, negatives)).flatten(), dim=0
+    ) - math.log(negatives.shape[0] * negatives.shape[1])
+    return attraction + log_mean_w

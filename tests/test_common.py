@@ -10,6 +10,7 @@ from skae import (
     ConditionalVAE,
     ContractiveAE,
     DenoisingAE,
+    NeighborEmbeddingAE,
     VAETransformer,
 )
 
@@ -42,6 +43,11 @@ ESTIMATORS = [
     AdversarialAE(
         n_components=1, hidden_layer_sizes=(8,), prior="mixture", max_epochs=3, random_state=0
     ),
+    NeighborEmbeddingAE(n_components=1, hidden_layer_sizes=(8,), max_epochs=3, random_state=0),
+    NeighborEmbeddingAE(
+        n_components=1, objective="tsne", perplexity=5, hidden_layer_sizes=(8,), max_epochs=3,
+        random_state=0,
+    ),
 ]
 
 
@@ -63,6 +69,7 @@ DEFAULTS = [
     AEOutlierDetector(AutoEncoderTransformer()),
     AdversarialAE(),
     AdversarialClustering(),
+    NeighborEmbeddingAE(),
 ]
 
 

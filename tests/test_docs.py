@@ -28,7 +28,7 @@ API_RST = ROOT / "docs" / "api.rst"
 
 # Modules whose public functions are part of the API (pure tensor functions
 # that users may call); skipped when a module does not exist yet.
-FUNCTION_MODULES = ["skae.losses", "skae.noise"]
+FUNCTION_MODULES = ["skae.losses", "skae.noise", "skae.graph"]
 
 
 def _public_objects():

@@ -11,7 +11,9 @@ running them,
   when it is fitted, through ``set_params``: only public parameters are
   touched, and skae is not changed;
 * caps the few other costly parameters that the examples use (``_CAPS``),
-  such as t-SNE's ``max_iter`` or the VAE's ``n_importance_samples``;
+  such as t-SNE's ``max_iter``, UMAP's ``n_epochs`` or the VAE's
+  ``n_importance_samples`` (a size chosen from the data, ``"auto"`` or
+  None, is set to the cap);
 * runs joblib sequentially, so that ``n_jobs=2`` starts no worker
   processes (each would import torch again).
 
@@ -40,7 +42,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
 
 # Upper bounds of parameters while the examples run under test:
 # "module:Class" -> {parameter: cap}, applied when an instance is fitted
-# (numbers only: a cv splitter object is left alone). The max_epochs cap is
+# (numbers, "auto" and None only: a cv splitter object is left alone). The max_epochs cap is
 # added for every skae estimator that has the parameter.
 MAX_EPOCHS = 2
 _CAPS = {
@@ -48,6 +50,8 @@ _CAPS = {
     "skae:VAETransformer": {"n_importance_samples": 10},
     "sklearn.model_selection:GridSearchCV": {"cv": 2},
     "sklearn.linear_model:LogisticRegression": {"max_iter": 100},
+    "umap:UMAP": {"n_epochs": 10},
+    "openTSNE:TSNE": {"early_exaggeration_iter": 10, "n_iter": 10},
 }
 
 _PRELUDE = r"""
@@ -79,8 +83,15 @@ def capped(method, caps):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         current = {k: getattr(self, k) for k in caps}
-        numeric = {k: v for k, v in current.items() if isinstance(v, numbers.Real)}
-        self.set_params(**{k: min(v, caps[k]) for k, v in numeric.items()})
+        # A number is lowered to its cap; "auto" or None (a size chosen
+        # from the data, as NeighborEmbeddingAE's max_epochs or UMAP's
+        # n_epochs) becomes the cap.
+        capped = {
+            k: min(v, caps[k]) if isinstance(v, numbers.Real) else caps[k]
+            for k, v in current.items()
+            if isinstance(v, numbers.Real) or v is None or v == "auto"
+        }
+        self.set_params(**capped)
         return method(self, *args, **kwargs)
 
     return wrapper

@@ -15,6 +15,7 @@ from .criterion import LossTerms
 from .gaussian import GaussianEncoder, SplitGaussian, VariationalAutoEncoder, reparameterize
 from .mlp import ACTIVATIONS, AutoEncoder, MLPDecoder, MLPEncoder
 from .models import ContractiveModel, ReconstructionModel, VariationalModel
+from .neighbors import NeighborEmbeddingModel
 from .scaling import Standardize
 from .tied import TiedDecoder
 
@@ -32,6 +33,7 @@ __all__ = [
     "LossTerms",
     "MLPDecoder",
     "MLPEncoder",
+    "NeighborEmbeddingModel",
     "ReconstructionModel",
     "SplitGaussian",
     "Standardize",

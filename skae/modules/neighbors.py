@@ -1,0 +1,91 @@
+"""The model of the neighbour-preserving autoencoder: graph loss plus reconstruction."""
+
+from collections import namedtuple
+
+import torch
+
+from .. import losses
+from ..utils.random import TorchGenerator
+from .models import ReconstructionModel
+
+#: Loss terms of a neighbour-preserving autoencoder, per graph edge.
+NeighborTerms = namedtuple("NeighborTerms", ["neighbors", "reconstruction"])
+
+OBJECTIVES = ("umap", "tsne")
+
+
+class NeighborEmbeddingModel(ReconstructionModel):
+    """An autoencoder whose codes keep the edges of a neighbour graph.
+
+    ``forward`` takes a batch of graph edges (drawn in proportion to their
+    weights): the rows at both ends, ``head`` and ``tail``. It encodes both
+    ends, draws
+    ``negative_sample_rate`` negative samples per edge among the batch's
+    tails (as parametric UMAP does: other edges' ends, almost never
+    neighbours), and returns per edge
+
+    * ``neighbors``: its graph term, :func:`skae.losses.umap_cross_entropy` (``objective="umap"``) or
+      :func:`skae.losses.tsne_kl_terms` (``"tsne"``);
+    * ``reconstruction``: the reconstruction loss of the head row.
+
+    Parameters
+    ----------
+    encoder, decoder, likelihood, scaler
+        As for :class:`ReconstructionModel`.
+    objective : {"umap", "tsne"}, default="umap"
+        The graph term.
+    a, b : float, default=1.577, 0.895
+        UMAP's curve (``min_dist=0.1``, ``spread=1``); unused by ``"tsne"``.
+    negative_sample_rate : int, default=5
+        Negative samples per edge.
+    seed : int, default=0
+        Seed of the negative samples.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.likelihoods import Gaussian
+    >>> from skae.modules import MLPDecoder, MLPEncoder, NeighborEmbeddingModel
+    >>> model = NeighborEmbeddingModel(MLPEncoder(4, (8,), 2), MLPDecoder(2, (8,), 4),
+    ...                                Gaussian())
+    >>> terms = model(torch.zeros(3, 4), torch.ones(3, 4))
+    >>> terms._fields, terms.neighbors.shape
+    (('neighbors', 'reconstruction'), torch.Size([3]))
+    """
+
+    def __init__(self, encoder, decoder, likelihood, scaler=None, *, objective="umap",
+                 a=1.577, b=0.895, negative_sample_rate=5, seed=0):
+        super().__init__(encoder, decoder, likelihood, scaler)
+        self.objective = objective
+        self.a = a
+        self.b = b
+        self.negative_sample_rate = negative_sample_rate
+        self.generator = TorchGenerator(seed)
+
+    def forward(self, head, tail):
+        """Per-edge loss terms of a batch of edges.
+
+        Parameters
+        ----------
+        head, tail : Tensor of shape (n_edges, n_features)
+            Rows at the two ends of each edge, in the data's units.
+
+        Returns
+        -------
+        NeighborTerms
+        """
+        n = len(head)
+        xs = self.scaler(torch.cat([head, tail]))
+        codes = self.encoder(xs)
+        z_head, z_tail = codes[:n], codes[n:]
+        pick = torch.randint(
+            n, (n, self.negative_sample_rate), generator=self.generator.get(head.device),
+            device=head.device,
+        )
+        negatives = z_tail[pick]
+        if self.objective == "umap":
+            graph = losses.umap_cross_entropy(z_head, z_tail, negatives, self.a, self.b)
+        else:
+            graph = losses.tsne_kl_terms(z_head, z_tail, negatives)
+        reconstruction = self.likelihood.loss(self.decoder(z_head), xs[:n]).mean(dim=1)
+        return NeighborTerms(graph, reconstruction)

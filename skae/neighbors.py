@@ -1,0 +1,418 @@
+"""Neighbour-preserving autoencoder: parametric UMAP / t-SNE with a decoder."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.callbacks import LRScheduler
+from torch.optim.lr_scheduler import CosineAnnealingLR
+
+from ._base import _BaseAE
+from ._data import ArrayDataset, device_tensor, fits_on_device
+from ._docstrings import fill_doc
+from .graph import fuzzy_neighbor_graph, nearest_neighbors, tsne_affinities, umap_curve_params
+from .losses import RECONSTRUCTION_LOSSES
+from .modules.neighbors import OBJECTIVES, NeighborEmbeddingModel
+from .utils.validation import Interval, StrOptions
+
+
+#: Edge samples of a fit with max_epochs="auto" (about 2,000 steps of 512).
+_AUTO_EDGE_SAMPLES = 1_000_000
+
+
+class _CosineToZero(LRScheduler):
+    """skorch's ``LRScheduler`` with ``CosineAnnealingLR`` over the net's
+    ``max_epochs``, read when training begins (``max_epochs="auto"`` is
+    resolved from the data)."""
+
+    def __init__(self):
+        super().__init__(policy=CosineAnnealingLR, T_max=1)
+
+    def on_train_begin(self, net, **kwargs):
+        self.T_max = net.max_epochs
+        super().on_train_begin(net, **kwargs)
+
+
+class _EdgeRows:
+    """The edge samples of a neighbour graph as rows of a dataset.
+
+    Indexing by positions gives a batch as a dict of keyword arguments of
+    :class:`~skae.modules.NeighborEmbeddingModel`: the data rows at both
+    ends of each edge, gathered from ``X`` (on the device when ``X`` is a
+    tensor) only for the batch. No ``n_edges x n_features`` array is ever
+    made, and the dataset lives only during the fit (the fitted net holds
+    no training rows).
+    """
+
+    def __init__(self, X, heads, tails):
+        self.X = X
+        on_tensor = isinstance(X, torch.Tensor)
+        device = X.device if on_tensor else "cpu"
+        self.heads = torch.as_tensor(heads, dtype=torch.int64, device=device)
+        self.tails = torch.as_tensor(tails, dtype=torch.int64, device=device)
+
+    def __len__(self):
+        return len(self.heads)
+
+    def _rows(self, index):
+        if isinstance(self.X, torch.Tensor):
+            return self.X.index_select(0, index)
+        # Host memory (stream_data): this batch's rows only, moved by the iterator.
+        return self.X[index.numpy()]
+
+    def __getitem__(self, idx):
+        if not isinstance(idx, slice):
+            idx = torch.as_tensor(np.asarray(idx), dtype=torch.int64, device=self.heads.device)
+        return {
+            "head": self._rows(self.heads[idx]),
+            "tail": self._rows(self.tails[idx]),
+        }
+
+
+@fill_doc
+class NeighborEmbeddingAE(_BaseAE):
+    """Autoencoder whose codes keep each sample's neighbours (parametric UMAP or t-SNE).
+
+    The loss of a neighbour embedding (UMAP's fuzzy-graph cross-entropy or
+    t-SNE's KL divergence, on a k-nearest-neighbour graph of the training
+    data) plus a weighted reconstruction term: the encoder ``h`` places
+    samples that are neighbours in the data close together in the code
+    space, as UMAP and t-SNE do, while the decoder ``g`` learns to map
+    codes back to the data. Unlike UMAP and t-SNE, :meth:`transform` of new
+    points is one forward pass of the encoder, and
+    :meth:`inverse_transform` decodes any point of the code space.
+
+    The graph is built at each :meth:`fit` (and on each chunk of
+    :meth:`partial_fit`) with scikit-learn's exact
+    :class:`~sklearn.neighbors.NearestNeighbors` on ``X`` as given
+    (Euclidean distances in the data's own units, as UMAP; scale the
+    features first if their units differ). An epoch is ``n_samples *
+    n_neighbors`` edges, drawn in proportion to their weights as UMAP
+    samples them, in batches of ``batch_size``; the network sees the data
+    centred and divided by one common scale (``standardize``), the
+    geometry the graph was built in.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimension of the code.
+    n_neighbors : int, default=15
+        Neighbours per sample in UMAP's graph (at most ``n_samples - 1``).
+        Fewer keep finer local structure, more keep more global structure.
+    objective : {"umap", "tsne"}, default="umap"
+        The neighbour term: UMAP's cross-entropy between the fuzzy graph
+        and the codes' similarities ``1 / (1 + a d^(2b))``
+        (:func:`skae.losses.umap_cross_entropy`), or t-SNE's KL divergence
+        between the perplexity-calibrated affinities and the codes'
+        Student-t similarities (:func:`skae.losses.tsne_kl_terms`).
+    min_dist : float, default=0.1
+        UMAP's minimum distance between codes of close neighbours: smaller
+        values pack clusters more tightly (``objective="umap"``).
+    spread : float, default=1.0
+        UMAP's scale of the codes; with ``min_dist`` it sets the curve's
+        ``a, b`` (:func:`skae.graph.umap_curve_params`).
+    perplexity : float, default=30.0
+        t-SNE's effective number of neighbours; the graph then has ``3 *
+        perplexity`` neighbours per sample (``objective="tsne"``).
+    negative_sample_rate : int, default=5
+        Non-neighbour pairs drawn per edge, which push codes apart.
+    reconstruction_weight : float, default=0.1
+        Weight of the reconstruction term (per feature) against the
+        neighbour term (per edge). It trains the decoder for
+        :meth:`inverse_transform` and :meth:`score_samples`, and keeps in
+        the codes information the graph alone would drop; 0 gives
+        parametric UMAP or t-SNE, whose decoder is then untrained.
+    hidden_layer_sizes : tuple of int, default=(256, 256)
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \
+            default="relu"
+        Hidden activation. The code layer is linear.
+    %(architecture)s
+    loss : {"mse", "mae", "bce"}, default="mse"
+        Reconstruction loss (see :class:`AutoEncoderTransformer`).
+    standardize : bool or "auto", default="auto"
+        Centre each feature and divide all of them by one common scale (the
+        root mean square of the per-feature deviations) before the network
+        sees them: unlike the other autoencoders' per-feature scaling, this
+        keeps the proportions of the distances the graph was built on
+        (per-feature scaling magnified rare pixels and gave worse maps of
+        the digits). ``"auto"`` means True for ``loss="mse"`` or ``"mae"``,
+        False for ``"bce"``.
+    max_epochs : int or "auto", default="auto"
+        Passes over the graph's edges (an epoch samples ``n_samples *
+        n_neighbors`` edges, in proportion to their weights). ``"auto"``
+        gives about a million edge samples in all (2,000 steps of 512),
+        between 10 and 50 epochs: 49 for 1,347 digits, 10 for 8,000 MNIST
+        images. UMAP runs 500 epochs on data this small; the network,
+        shared by all points, needs fewer.
+    batch_size : int, default=512
+        Edges per gradient step (each brings ``negative_sample_rate``
+        negative pairs).
+    lr : float, default=1e-2
+        Initial learning rate.
+    lr_schedule : {"cosine", "constant"}, default="cosine"
+        ``"cosine"`` lowers the learning rate from ``lr`` to 0 along a
+        half cosine over ``max_epochs`` epochs (skorch's ``LRScheduler``
+        with ``CosineAnnealingLR``), as UMAP lowers its own linearly: the
+        codes settle at the end of training. ``"constant"`` keeps ``lr``
+        (for ``partial_fit`` over a stream).
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \
+            default="adam"
+        The optimiser.
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimiser.
+    %(optimizer_params)s
+    early_stopping : bool, default=False
+        Stop when the loss on held-out edges (``validation_fraction`` of
+        them) has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+        Off by default: as UMAP, the neighbour loss is run for a fixed
+        number of epochs.
+    %(validation_fraction)s
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Minimum relative improvement of the validation loss.
+    %(warm_start)s
+    %(stream_data)s
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks, or ``(name, callback)`` tuples.
+    %(device)s
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the order of the edges and the negative
+        samples. The same value gives identical results on CPU.
+    verbose : int, default=0
+        1 prints skorch's per-epoch table.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained network; ``net_.module_`` is a
+        :class:`skae.modules.NeighborEmbeddingModel`.
+    history_ : skorch.History
+        Per-epoch training record.
+    n_epochs_ : int
+        Number of epochs run.
+    n_components_ : int
+        Dimension of the code.
+    a_, b_ : float
+        UMAP's curve ``1 / (1 + a d^(2b))`` (None for ``objective="tsne"``).
+    noise_scale_ : float or None
+        Noise scale of the likelihood behind :meth:`score_samples`.
+    mean_ : ndarray of shape (n_features_in_,) or None
+        Per-feature mean used for standardisation (None when off).
+    scale_ : ndarray of shape (n_features_in_,) or None
+        The common scale of the standardisation, repeated per feature.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    AutoEncoderTransformer : The reconstruction term alone.
+    sklearn.manifold.TSNE : t-SNE, without transform of new data.
+    sklearn.manifold.Isomap : Embedding by geodesic distances.
+
+    Notes
+    -----
+    The name says what the estimator is: an autoencoder trained as a
+    *neighbour embedding*, the family of SNE, t-SNE, LargeVis and UMAP,
+    whose losses attract the codes of graph neighbours and repel the
+    others; ``objective`` picks the family member.
+
+    References
+    ----------
+    .. [1] L. McInnes, J. Healy and J. Melville, "UMAP: Uniform manifold
+       approximation and projection for dimension reduction",
+       arXiv:1802.03426, 2018.
+    .. [2] T. Sainburg, L. McInnes and T. Q. Gentner, "Parametric UMAP
+       embeddings for representation and semisupervised learning", Neural
+       Computation 33(11), 2021.
+    .. [3] L. van der Maaten, "Learning a parametric embedding by
+       preserving local structure", AISTATS 2009.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import NeighborEmbeddingAE
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> ne = NeighborEmbeddingAE(n_components=2, max_epochs=2, random_state=0)
+    >>> ne.fit_transform(X).shape
+    (1797, 2)
+    >>> ne.inverse_transform(ne.transform(X[:5])).shape
+    (5, 64)
+    """
+
+    _parameter_constraints = {
+        **_BaseAE._parameter_constraints,
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "objective": [StrOptions(set(OBJECTIVES))],
+        "min_dist": [Interval(Real, 0, None, closed="left")],
+        "spread": [Interval(Real, 0, None, closed="neither")],
+        "perplexity": [Interval(Real, 1, None, closed="neither")],
+        "negative_sample_rate": [Interval(Integral, 1, None, closed="left")],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
+        "loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
+        "lr_schedule": [StrOptions({"cosine", "constant"})],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        n_neighbors=15,
+        objective="umap",
+        min_dist=0.1,
+        spread=1.0,
+        perplexity=30.0,
+        negative_sample_rate=5,
+        reconstruction_weight=0.1,
+        hidden_layer_sizes=(256, 256),
+        activation="relu",
+        architecture=None,
+        loss="mse",
+        standardize="auto",
+        max_epochs="auto",
+        batch_size=512,
+        lr=1e-2,
+        lr_schedule="cosine",
+        optimizer="adam",
+        weight_decay=0.0,
+        optimizer_params=None,
+        early_stopping=False,
+        validation_fraction=None,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        stream_data="auto",
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.n_neighbors = n_neighbors
+        self.objective = objective
+        self.min_dist = min_dist
+        self.spread = spread
+        self.perplexity = perplexity
+        self.negative_sample_rate = negative_sample_rate
+        self.reconstruction_weight = reconstruction_weight
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.architecture = architecture
+        self.loss = loss
+        self.standardize = standardize
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.optimizer_params = optimizer_params
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.stream_data = stream_data
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------
+    # Hooks of _BaseAE
+    # ------------------------------------------------------------------
+    def _check_input(self, X):
+        if len(X) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 samples to build a "
+                f"neighbour graph, got {len(X)} sample."
+            )
+        super()._check_input(X)
+
+    def _data_attributes(self, X):
+        attributes = super()._data_attributes(X)
+        if attributes["scale_"] is not None:
+            # One scale for every feature: the network sees the geometry the
+            # graph was built in (per-feature scaling would magnify rare
+            # pixels that the graph's distances barely weigh).
+            common = np.sqrt(np.mean(attributes["scale_"].astype(np.float64) ** 2))
+            attributes["scale_"] = np.full_like(attributes["scale_"], max(common, 1e-12))
+        return attributes
+
+    def _curve(self):
+        if self.objective != "umap":
+            return None, None
+        return umap_curve_params(self.spread, self.min_dist)
+
+    def _build_module(self, n_features, scaler, seed):
+        spec = self._architecture()
+        a, b = self._curve()
+        return NeighborEmbeddingModel(
+            spec.encoder(n_features, self.n_components),
+            spec.decoder(self.n_components, n_features),
+            self.get_likelihood(),
+            scaler,
+            objective=self.objective,
+            a=1.0 if a is None else a,
+            b=1.0 if b is None else b,
+            negative_sample_rate=self.negative_sample_rate,
+            seed=seed,
+        )
+
+    def _callbacks(self):
+        callbacks = super()._callbacks()
+        if self.lr_schedule == "cosine":
+            callbacks.append(("lr_schedule", _CosineToZero()))
+        return callbacks
+
+    def _n_epochs(self, n_samples):
+        if self.max_epochs != "auto":
+            return self.max_epochs
+        per_epoch = n_samples * self.n_neighbors
+        return int(np.clip(round(_AUTO_EDGE_SAMPLES / per_epoch), 10, 50))
+
+    def _make_net(self, module, n_samples, *args, **kwargs):
+        net = super()._make_net(module, n_samples, *args, **kwargs)
+        net.max_epochs = self._n_epochs(n_samples)
+        return net
+
+    def _criterion_weights(self):
+        return {"reconstruction": self.reconstruction_weight}
+
+    def _graph(self, X):
+        """Edge samples of one epoch of ``X``'s graph: ``n_samples *
+        n_neighbors`` (head, tail) pairs, each edge repeated in proportion
+        to its weight."""
+        n = len(X)
+        if self.objective == "umap":
+            distances, indices = nearest_neighbors(X, min(self.n_neighbors, n - 1))
+            graph = fuzzy_neighbor_graph(distances, indices)[0]
+        else:
+            k = min(n - 1, int(3.0 * self.perplexity + 1))
+            distances, indices = nearest_neighbors(X, k)
+            graph = tsne_affinities(distances, indices, min(self.perplexity, max(k - 1, 1)))
+        # Systematic sampling: edge e gets floor or ceil of m * w_e / sum(w)
+        # of the m places, as UMAP samples edges in proportion to their
+        # weight (and t-SNE's gradient weighs them), without a random draw.
+        m = n * self.n_neighbors
+        cumulative = np.floor(np.cumsum(graph.data) * (m / graph.data.sum()) + 0.5)
+        counts = np.diff(cumulative, prepend=0.0).astype(np.int64)
+        return np.repeat(graph.row, counts), np.repeat(graph.col, counts)
+
+    def _dataset(self, X, y, device, extra=None):
+        # ``extra`` (per-sample inputs besides X) is always empty here.
+        heads, tails = self._graph(X)
+        stream = self.stream_data
+        if stream == "auto":
+            stream = not fits_on_device(X, device)
+        inputs = X if stream else device_tensor(X, device)
+        return ArrayDataset(_EdgeRows(inputs, heads, tails))
+
+    def _attributes_after_training(self, net, attributes):
+        a, b = self._curve()
+        return {"a_": a, "b_": b}
