@@ -10,6 +10,7 @@ ORDER = [
     "plot_filters.py",
     "plot_vae.py",
     "plot_outlier_detection.py",
+    "plot_few_labels.py",
     "plot_pipeline_gridsearch.py",
 ]
 

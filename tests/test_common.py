@@ -4,9 +4,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skae import (
     AEOutlierDetector,
+    AutoEncoderClassifier,
+    AutoEncoderRegressor,
     AutoEncoderTransformer,
     ContractiveAE,
     DenoisingAE,
+    StackedAutoEncoder,
     VAETransformer,
 )
 
@@ -31,6 +34,18 @@ ESTIMATORS = [
         AutoEncoderTransformer(n_components=1, hidden_layer_sizes=(8,), max_epochs=3),
         random_state=0,
     ),
+    StackedAutoEncoder(
+        n_components=1, hidden_layer_sizes=(8,), pretraining_epochs=2, max_epochs=3,
+        random_state=0,
+    ),
+    AutoEncoderClassifier(
+        n_components=4, hidden_layer_sizes=(8,), pretraining="stacked", pretraining_epochs=2,
+        max_epochs=3, random_state=0,
+    ),
+    AutoEncoderRegressor(
+        n_components=4, hidden_layer_sizes=(8,), pretraining_epochs=2, max_epochs=3,
+        random_state=0,
+    ),
 ]
 
 
@@ -49,6 +64,9 @@ DEFAULTS = [
     VAETransformer(),
     AEOutlierDetector(),
     AEOutlierDetector(AutoEncoderTransformer()),
+    StackedAutoEncoder(),
+    AutoEncoderClassifier(),
+    AutoEncoderRegressor(),
 ]
 
 
