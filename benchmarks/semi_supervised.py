@@ -3,7 +3,12 @@
 Usage::
 
     python benchmarks/semi_supervised.py DATA_DIR [--draws 5] [--labels 100 1000]
-        [--methods ...] [--out benchmarks/results/semi_supervised.txt]
+        [--methods ...] [--n-jobs 1] [--no-digits]
+        [--out benchmarks/results/semi_supervised.txt]
+    python benchmarks/semi_supervised.py --summarize LOG [LOG ...] [--out ...]
+
+The second form rebuilds the tables and targets from the per-fit lines
+that runs printed (e.g. one run per label count, in parallel).
 
 ``DATA_DIR`` holds ``mnist/t10k-{images-idx3,labels-idx1}-ubyte.gz`` (or is
 that ``mnist`` folder itself). The 10,000 MNIST images (pixels scaled to
@@ -32,6 +37,7 @@ baseline at both label counts; a fit takes at most 2 minutes.
 
 import argparse
 import gzip
+import re
 import time
 import warnings
 from pathlib import Path
@@ -132,7 +138,12 @@ def run(name, X, y, test_size, label_counts, methods, draws, lines, n_jobs):
     results = {}
     for (n_labels, draw, method), outcome in zip(tasks, outcomes):
         results.setdefault((n_labels, method), []).append(outcome)
-    header = f"{name}: {len(X_train)} train / {len(X_test)} test, {draws} label draws"
+    table(f"{name}: {len(X_train)} train / {len(X_test)} test, {draws} label draws",
+          results, lines)
+    return results
+
+
+def table(header, results, lines):
     lines += ["", header, "-" * len(header),
               f"{'labels':>6}  {'method':18s} {'accuracy mean':>13} {'std':>6} "
               f"{'fit wall s':>10} {'fit CPU s':>9}"]
@@ -140,7 +151,32 @@ def run(name, X, y, test_size, label_counts, methods, draws, lines, n_jobs):
         accs, secs, cpus = np.array(values).T
         lines.append(f"{n_labels:>6}  {method:18s} {accs.mean():>13.4f} {accs.std():>6.4f} "
                      f"{secs.mean():>10.1f} {cpus.mean():>9.1f}")
-    return results
+
+
+_LINE = re.compile(r"^(\w+) labels=(\d+) draw=(\d+) (.+?)\s+accuracy=([\d.]+) "
+                   r"fit=([\d.]+)s cpu=([\d.]+)s$")
+
+
+def summarize(logs, lines):
+    """The tables and targets of the per-fit lines that runs printed
+    (several runs may share the work, e.g. one per label count)."""
+    found = {}
+    for log in logs:
+        for line in Path(log).read_text().splitlines():
+            match = _LINE.match(line.strip())
+            if match:
+                name, n_labels, draw, method, *values = match.groups()
+                found[name, int(n_labels), int(draw), method] = tuple(map(float, values))
+    for name in dict.fromkeys(k[0] for k in found):
+        results = {}
+        for (data, n_labels, draw, method), values in sorted(
+            found.items(), key=lambda kv: (kv[0][1], kv[0][2])
+        ):
+            if data == name:
+                results.setdefault((n_labels, method), []).append(values)
+        draws = sorted({len(v) for v in results.values()})
+        table(f"{name}: label draws per method {'/'.join(map(str, draws))}", results, lines)
+        targets(results, sorted({n for n, _ in results}), lines, name)
 
 
 def targets(results, label_counts, lines, name):
@@ -173,7 +209,9 @@ def targets(results, label_counts, lines, name):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data_dir")
+    parser.add_argument("data_dir", nargs="?")
+    parser.add_argument("--summarize", nargs="+", metavar="LOG",
+                        help="print the tables of the per-fit lines of these logs instead")
     parser.add_argument("--draws", type=int, default=5)
     parser.add_argument("--labels", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--methods", nargs="+", default=[*AE_METHODS, *BASELINES])
@@ -185,6 +223,19 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     lines = [f"benchmarks/semi_supervised.py, torch threads: {torch.get_num_threads()}"]
+    if args.summarize:
+        summarize(args.summarize, lines)
+    elif args.data_dir is None:
+        parser.error("DATA_DIR is required unless --summarize is given")
+    else:
+        measure(args, lines)
+    text = "\n".join(lines) + "\n"
+    print(text)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text)
+
+
+def measure(args, lines):
     if not args.no_digits:
         X, y = load_digits(return_X_y=True)
         results = run("digits", X.astype(np.float32) / 16, y, 450, [50], args.methods,
@@ -194,10 +245,6 @@ def main(argv=None):
     results = run("MNIST", X, y, 2000, args.labels, args.methods, args.draws, lines,
                   args.n_jobs)
     targets(results, args.labels, lines, "MNIST")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text)
 
 
 if __name__ == "__main__":

@@ -807,7 +807,8 @@ class AutoEncoderClassifier(ClassifierMixin, _SupervisedAE):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.classes_[self._predict_raw(X).argmax(axis=1)]
+        logits = self._predict_raw(X)
+        return self.classes_[logits.argmax(axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
