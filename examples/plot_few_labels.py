@@ -82,7 +82,7 @@ ax.set_ylabel("test accuracy")
 ax.set_title("Digits with few labels")
 ax.legend()
 fig.tight_layout()
-plt.show()
+fig.savefig("few_labels.png", dpi=100)
 
 # %%
 # With a handful of labels per class, the methods that use the unlabelled
