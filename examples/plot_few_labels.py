@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 Classifying digits with few labels: pretrained encoder
-=====================================================
+======================================================
 
 When labels are few and unlabelled samples many, an autoencoder trained on
 *all* the samples gives a classifier a head start:

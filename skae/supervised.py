@@ -426,7 +426,7 @@ _SHARED_PARAMETERS = """\
         Width of the code on which the head sits.
     hidden_layer_sizes : tuple of int, default=(256, 128)
         Widths of the encoder's hidden layers; the decoder mirrors them.
-    activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \\
+    activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \
             default="relu"
         Hidden activation. The code layer is linear.
     %(architecture)s
@@ -474,7 +474,7 @@ _TRAINING_PARAMETERS = """\
         Samples per gradient step.
     lr : float, default=1e-3
         Learning rate.
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \\
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \
             default="adam"
         The optimiser.
     weight_decay : float, default=0.0
