@@ -12,6 +12,7 @@ ORDER = [
     "plot_conditional_vae.py",
     "plot_adversarial.py",
     "plot_outlier_detection.py",
+    "plot_few_labels.py",
     "plot_pipeline_gridsearch.py",
 ]
 

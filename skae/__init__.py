@@ -9,6 +9,8 @@ from .contractive import ContractiveAE
 from .denoising import DenoisingAE
 from .neighbors import NeighborEmbeddingAE
 from .outlier import AEOutlierDetector
+from .stacked import StackedAutoEncoder
+from .supervised import AutoEncoderClassifier, AutoEncoderRegressor
 from .vae import VAETransformer
 
 __version__ = "0.1.0.dev0"
@@ -17,6 +19,8 @@ __all__ = [
     "AdversarialAE",
     "AdversarialClustering",
     "AEOutlierDetector",
+    "AutoEncoderClassifier",
+    "AutoEncoderRegressor",
     "AutoEncoderTransformer",
     "ConditionalVAE",
     "ContractiveAE",
@@ -24,6 +28,7 @@ __all__ = [
     "DenoisingAE",
     "MLP",
     "NeighborEmbeddingAE",
+    "StackedAutoEncoder",
     "VAETransformer",
     "__version__",
 ]

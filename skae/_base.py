@@ -32,6 +32,11 @@ overrides small hooks, never the fit itself:
     reaches the model's ``forward`` as keyword arguments ``X=..., name=...``.
 ``_net_class()``, ``_net_params()``
     The skorch net and extra arguments (a second module and optimizer).
+``_pretrain(module, X, y, seed, device)``
+    Train the new model before the main training run (layer-wise or
+    autoencoder pretraining); returns fitted attributes.
+``_train_split(fraction, seed)``
+    skorch's ``train_split``: the validation split (None for none).
 ``_attributes_after_training(net)``
     Fitted attributes read from the trained model.
 ``_sample_scores(module, x)``
@@ -232,6 +237,18 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         dict of 2-D float arrays, empty for the unsupervised estimators)."""
         return {}
 
+    def _pretrain(self, module, X, y, seed, device):
+        """Train the newly built ``module`` before the main training run
+        (e.g. layer-wise pretraining); return fitted attributes (a dict).
+        Called by a fit that starts from new weights, not by ``warm_start``
+        or the ``partial_fit`` calls after the first."""
+        return {}
+
+    def _train_split(self, fraction, seed):
+        """skorch's ``train_split``: hold out ``fraction`` of the rows, or
+        None (no validation) when ``fraction`` is None."""
+        return None if fraction is None else ValidationSplit(fraction, seed)
+
     def _net_class(self):
         return _AENet
 
@@ -346,6 +363,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     torch.manual_seed(init_seed)
                     module = self._build_module(X.shape[1], scaler, noise_seed)
                 attributes["_eval_seed"] = eval_seed
+                attributes.update(self._pretrain(module, X, y, init_seed, device))
             transform = self._train_transform(
                 {**self.__dict__, **kept, **attributes}, scaler, noise_seed
             )
@@ -519,7 +537,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             iterator_train__rng=np.random.default_rng(shuffle_seed),
             iterator_train__transform=transform,
             iterator_valid__transform=transform,
-            train_split=ValidationSplit(fraction, split_seed) if use_valid else None,
+            train_split=self._train_split(fraction if use_valid else None, split_seed),
             callbacks=callbacks,
             device=str(device),
             verbose=self.verbose,

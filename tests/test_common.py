@@ -6,11 +6,14 @@ from skae import (
     AdversarialAE,
     AdversarialClustering,
     AEOutlierDetector,
+    AutoEncoderClassifier,
+    AutoEncoderRegressor,
     AutoEncoderTransformer,
     ConditionalVAE,
     ContractiveAE,
     DenoisingAE,
     NeighborEmbeddingAE,
+    StackedAutoEncoder,
     VAETransformer,
 )
 
@@ -48,10 +51,36 @@ ESTIMATORS = [
         n_components=1, objective="tsne", perplexity=5, hidden_layer_sizes=(8,), max_epochs=3,
         random_state=0,
     ),
+    StackedAutoEncoder(
+        n_components=1, hidden_layer_sizes=(8,), pretraining_epochs=2, max_epochs=3,
+        random_state=0,
+    ),
+    # Enough fine-tuning steps for the checks that the training data are
+    # learned (check_classifiers_train, check_regressors_train).
+    AutoEncoderClassifier(
+        n_components=4, hidden_layer_sizes=(8,), pretraining="stacked", pretraining_epochs=2,
+        max_epochs=20, lr=1e-2, random_state=0,
+    ),
+    AutoEncoderRegressor(
+        n_components=4, hidden_layer_sizes=(8,), pretraining_epochs=2, max_epochs=20,
+        lr=1e-2, random_state=0,
+    ),
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+def _expected_failures(estimator):
+    """Checks an estimator is known to fail, with the reason."""
+    if isinstance(estimator, AutoEncoderClassifier):
+        # The check fits binary labels [-1, 1]; by scikit-learn's
+        # semi-supervised convention -1 marks an unlabelled row, which leaves
+        # one class. scikit-learn exempts its own semi-supervised estimators
+        # (LabelSpreading, SelfTrainingClassifier) from these labels by name
+        # (estimator_checks._choose_check_classifiers_labels).
+        return {"check_classifiers_classes": "y == -1 marks unlabelled rows"}
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_sklearn_compatible_estimator(estimator, check):
     """Check that the estimator follows the scikit-learn contract."""
     check(estimator)
@@ -70,10 +99,13 @@ DEFAULTS = [
     AdversarialAE(),
     AdversarialClustering(),
     NeighborEmbeddingAE(),
+    StackedAutoEncoder(),
+    AutoEncoderClassifier(),
+    AutoEncoderRegressor(),
 ]
 
 
-@parametrize_with_checks(DEFAULTS)
+@parametrize_with_checks(DEFAULTS, expected_failed_checks=_expected_failures)
 def test_default_instance_is_sklearn_compatible(estimator, check):
     """Check that each estimator's default instance passes check_estimator."""
     check(estimator)

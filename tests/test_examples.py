@@ -48,6 +48,7 @@ MAX_EPOCHS = 2
 _CAPS = {
     "sklearn.manifold:TSNE": {"max_iter": 250},  # its smallest allowed value
     "skae:VAETransformer": {"n_importance_samples": 10},
+    "skae:AutoEncoderClassifier": {"pretraining_epochs": 2},
     "sklearn.model_selection:GridSearchCV": {"cv": 2},
     "sklearn.linear_model:LogisticRegression": {"max_iter": 100},
     "umap:UMAP": {"n_epochs": 10},
