@@ -229,6 +229,7 @@ class StackedAutoEncoder(_BaseAE):
 
     See Also
     --------
+    sklearn.decomposition.PCA : The linear special case of one layer.
     AutoEncoderTransformer : The same network trained end to end from the start.
     AutoEncoderClassifier : A classifier whose encoder is pretrained this way.
 

@@ -15,8 +15,6 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.semi_supervised import LabelSpreading
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_consistent_length, column_or_1d
@@ -65,6 +63,10 @@ class _SemiSupervisedSplit:
         self.stratify = stratify
 
     def __call__(self, dataset, y=None, **fit_params):
+        # Imported here: importing skae starts no thread (benchmarks/memory.py
+        # forks after the imports).
+        from sklearn.model_selection import train_test_split
+
         labels = np.asarray(dataset.y)
         rows = np.arange(len(labels))
         labelled = rows[labels >= 0] if self.stratify else rows
@@ -141,6 +143,8 @@ class _PseudoLabels(Callback):
         epoch = len(net.history)  # the epoch starting, from 1
         if (epoch - 1) % self.interval or dataset_train is None:
             return
+        from sklearn.semi_supervised import LabelSpreading
+
         arrays = dataset_train.X
         labels = np.array(torch.as_tensor(arrays["y"]).cpu().numpy(), copy=True)
         if dataset_valid is not None:
@@ -850,6 +854,14 @@ class AutoEncoderRegressor(RegressorMixin, _SupervisedAE):
     sklearn.neural_network.MLPRegressor : The same kind of network,
         trained from random weights.
     AutoEncoderClassifier : The classifier, with unlabelled rows.
+
+    References
+    ----------
+    .. [1] D. Erhan, Y. Bengio, A. Courville, P.-A. Manzagol, P. Vincent and
+       S. Bengio, "Why does unsupervised pre-training help deep learning?",
+       JMLR 11, 2010.
+    .. [2] P. Vincent, H. Larochelle, I. Lajoie, Y. Bengio and P.-A.
+       Manzagol, "Stacked denoising autoencoders", JMLR 11, 2010.
 
     Examples
     --------
