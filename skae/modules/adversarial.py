@@ -149,12 +149,7 @@ class AdversarialModel(ReconstructionModel):
     def _raw(self, xs):
         return self.decoder(self.decoder_input(self.code_parts(self.encoder(xs))))
 
-    # Loss terms ---------------------------------------------------------
-    def forward(self, X, target=None):
-        """Per-sample reconstruction loss (the criterion's term)."""
-        xs, ts = self._scaled(X, target)
-        return ReconstructionTerms(self.likelihood.loss(self._raw(xs), ts).mean(dim=1))
-
+    # Loss terms (forward and feature_errors: ReconstructionModel's, through _raw)
     def train_terms(self, X):
         """Reconstruction terms of a batch and the code parts they came from.
 
@@ -264,21 +259,6 @@ class AdversarialModel(ReconstructionModel):
             if log_prob is not None:
                 score = score + log_prob(code)
         return score
-
-    def feature_errors(self, x):
-        """Per-feature reconstruction loss of each sample, in the network's units.
-
-        Parameters
-        ----------
-        x : Tensor of shape (n_samples, n_features)
-            Data in their own units.
-
-        Returns
-        -------
-        Tensor of shape (n_samples, n_features)
-        """
-        xs = self.scaler(x)
-        return self.likelihood.loss(self._raw(xs), xs)
 
 
 class ClusteringModel(AdversarialModel):

@@ -104,8 +104,11 @@ class ReconstructionModel(nn.Module):
         """Per-sample loss terms of a batch ``X`` rebuilt towards ``target``
         (``X`` itself by default; the clean batch when ``X`` is corrupted)."""
         xs, ts = self._scaled(X, target)
-        raw = self.decoder(self.encoder(xs))
-        return ReconstructionTerms(self.likelihood.loss(raw, ts).mean(dim=1))
+        return ReconstructionTerms(self.likelihood.loss(self._raw(xs), ts).mean(dim=1))
+
+    def _raw(self, xs):
+        """The decoder's raw output (means or logits) for standardised ``xs``."""
+        return self.decoder(self.encoder(xs))
 
     def feature_errors(self, x):
         """Per-feature reconstruction loss of each sample, in the network's units.
@@ -120,7 +123,7 @@ class ReconstructionModel(nn.Module):
         Tensor of shape (n_samples, n_features)
         """
         xs = self.scaler(x)
-        return self.likelihood.loss(self.decoder(self.encoder(xs)), xs)
+        return self.likelihood.loss(self._raw(xs), xs)
 
     def score_samples(self, x):
         """Log-likelihood of ``x`` in nats of the data in their own units.
@@ -141,8 +144,7 @@ class ReconstructionModel(nn.Module):
         Tensor of shape (n_samples,)
         """
         xs = self.scaler(x)
-        raw = self.decoder(self.encoder(xs))
-        log_p = self.likelihood.log_prob_scaled(raw, xs, float(self.noise_scale))
+        log_p = self.likelihood.log_prob_scaled(self._raw(xs), xs, float(self.noise_scale))
         return log_p + self.scaler.log_abs_det_jacobian()
 
 
