@@ -242,17 +242,3 @@ def test_bad_parameters_raise(params, match):
     X = np.random.RandomState(0).rand(20, 4)
     with pytest.raises(ValueError, match=match):
         _small(**params).fit(X)
-
-
-def test_example_runs_in_quick_mode(tmp_path, monkeypatch):
-    """Check that examples/plot_denoising.py runs in quick mode and saves
-    its figure."""
-    import runpy
-    from pathlib import Path
-
-    pytest.importorskip("matplotlib")
-    monkeypatch.setenv("SKAE_EXAMPLE_QUICK", "1")
-    monkeypatch.chdir(tmp_path)
-    script = Path(__file__).resolve().parents[1] / "examples" / "plot_denoising.py"
-    runpy.run_path(str(script), run_name="__main__")
-    assert (tmp_path / "denoising.png").stat().st_size > 0

@@ -289,20 +289,6 @@ def test_clipped_training_keeps_outlier_cluster_abnormal():
     assert ratio[1.5] > 20 * ratio[None]  # measured 8: the cluster was learned
 
 
-def test_example_runs_in_quick_mode(tmp_path, monkeypatch):
-    """Check that the gallery example runs and saves its figure."""
-    import runpy
-    from pathlib import Path
-
-    pytest.importorskip("matplotlib")
-    monkeypatch.setenv("SKAE_EXAMPLE_QUICK", "1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.chdir(tmp_path)
-    script = Path(__file__).parents[1] / "examples" / "plot_outlier_detection.py"
-    runpy.run_path(str(script), run_name="__main__")
-    assert (tmp_path / "plot_outlier_detection.png").stat().st_size > 0
-
-
 def test_partial_fit_scales_on_the_first_chunk_and_thresholds_on_the_last():
     """Check partial_fit, what dask-ml's Incremental calls on each block:
     the first call fits the scaling on its chunk alone and builds the

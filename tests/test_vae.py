@@ -1,7 +1,5 @@
 """Tests of VAETransformer: what it is for, checked against exact densities."""
 
-import runpy
-from pathlib import Path
 
 import joblib
 import numpy as np
@@ -398,21 +396,3 @@ def test_diverging_loss_stops_with_a_clear_error():
     X = np.random.default_rng(0).normal(size=(100, 4))
     with pytest.raises(ValueError, match="training diverged"):
         VAETransformer(optimizer="sgd", lr=1e3, max_epochs=5, random_state=0).fit(X)
-
-
-# ----------------------------------------------------------------------
-# The example
-# ----------------------------------------------------------------------
-def test_plot_vae_example_runs(tmp_path, monkeypatch):
-    """Check that examples/plot_vae.py runs in quick mode and saves its PNGs."""
-    pytest.importorskip("matplotlib")
-    script = Path(__file__).resolve().parents[1] / "examples" / "plot_vae.py"
-    monkeypatch.setenv("SKAE_EXAMPLE_QUICK", "1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.chdir(tmp_path)
-    runpy.run_path(str(script), run_name="__main__")
-    assert {p.name for p in tmp_path.glob("*.png")} >= {
-        "vae_generated_digits.png",
-        "vae_latent_traversal.png",
-        "vae_latent_means.png",
-    }
