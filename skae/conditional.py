@@ -184,6 +184,7 @@ class ConditionalVAE(VAETransformer):
     _parameter_constraints = {
         **VAETransformer._parameter_constraints,
         "condition": [StrOptions({"auto", "categorical", "numeric"})],
+        "prior_weight": [Interval(Real, 0, None, closed="left")],
         "independence_weight": [Interval(Real, 0, None, closed="left")],
     }
 
@@ -192,6 +193,7 @@ class ConditionalVAE(VAETransformer):
         n_components=2,
         *,
         condition="auto",
+        prior_weight=0.0,
         independence_weight=0.0,
         hidden_layer_sizes=(128, 64),
         activation="elu",
@@ -222,6 +224,7 @@ class ConditionalVAE(VAETransformer):
     ):
         self.n_components = n_components
         self.condition = condition
+        self.prior_weight = prior_weight
         self.independence_weight = independence_weight
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -381,19 +384,31 @@ class ConditionalVAE(VAETransformer):
         return {"c": C.astype(X.dtype)}
 
     def _criterion_weights(self):
-        return {"kl": self.beta, "independence": self.independence_weight}
+        return {"kl": self.beta, "prior_reconstruction": self.prior_weight,
+                "independence": self.independence_weight}
 
     def _build_module(self, n_features, scaler, seed):
         spec = self._architecture()
+        try:
+            encoder = spec.gaussian_encoder(n_features + self.n_conditions_, self.n_components)
+        except ValueError as exc:
+            raise ValueError(
+                f"{type(self).__name__}: the encoder reads x and c side by side "
+                f"({n_features} + {self.n_conditions_} inputs), which the architecture "
+                f"{type(spec).__name__} cannot build: {exc}"
+            ) from exc
         return ConditionalVariationalModel(
-            spec.gaussian_encoder(n_features, self.n_components),
+            encoder,
             spec.decoder(self.n_components + self.n_conditions_, n_features),
             self.get_likelihood(),
             self._decoder_logvar(n_features),
             scaler,
             StandardNormal(),
             Standardize(self.condition_mean_, self.condition_scale_),
-            self.condition_ if self.independence_weight > 0 else None,
+            spec.encoder(n_features, self.n_conditions_),
+            categorical=self.condition_ == "categorical",
+            prior_reconstruction=self.prior_weight > 0,
+            independence=self.independence_weight > 0,
             n_latent_samples=self.n_latent_samples,
             seed=seed,
         )
@@ -548,24 +563,88 @@ class ConditionalVAE(VAETransformer):
     # ------------------------------------------------------------------
     # Decoding and generation
     # ------------------------------------------------------------------
-    def transform(self, X):
-        """Encode ``X`` as the posterior means ``mu(x)``, without the condition.
+    def transform(self, X, y=None):
+        """Encode ``X`` given its conditions: the posterior means ``mu(x, c)``.
 
-        The encoder reads ``x`` alone, so codes come from ``X`` only (in a
-        ``Pipeline`` too); the decoder supplies the condition, which the
-        codes therefore need not carry.
+        With ``y``, the codes of ``q(z | x, c)`` under the given
+        conditions. Without it (in a ``Pipeline``, whose later steps pass
+        ``X`` alone), the condition head's prediction stands in for ``c``:
+        the most probable class of ``q(c | x)``, or the predicted
+        covariates (see :meth:`predict_condition`). Either way the codes
+        hold what ``x`` says beyond ``c``: the conditional ELBO's KL term
+        pushes the condition, which the decoder is given, out of them.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Data to encode.
+        y : array-like of shape (n_samples,) or (n_samples, k), default=None
+            Their conditions, one per sample or one for all; None predicts
+            them from ``X``.
 
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_components)
             Posterior means, of the input's float dtype.
         """
-        return super().transform(X)
+        X = self._validate_X(X)
+        if y is None:
+            C = self._predicted_condition(X)
+        else:
+            C = self._encode_condition(y, len(X), f"{type(self).__name__}.transform")
+        return self._map_batches(lambda m, x, c: m.encode(x, c), X, {"c": C})
+
+    def fit_transform(self, X, y=None):
+        """Fit to ``X`` given ``y``, then encode ``X`` as :meth:`transform`
+        does without ``y`` (so that a ``Pipeline``'s later steps are fitted
+        on the codes they will be given).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, k)
+            The condition of each sample. Required.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Posterior means under the predicted conditions.
+        """
+        return self.fit(X, y).transform(X)
+
+    def _predicted_condition(self, X):
+        """The head's conditions of validated ``X``, as the networks' input:
+        one-hot most probable classes, or predicted covariates."""
+        out = self._map_batches(lambda m, x: m.predict_condition(x), X)
+        if self.condition_ == "categorical":
+            return np.eye(self.n_conditions_, dtype=X.dtype)[out.argmax(axis=1)]
+        return out
+
+    def predict_condition(self, X):
+        """Predict each sample's condition from ``X`` with the condition head ``q(c|x)``.
+
+        The head is a network of the encoder's architecture trained on
+        ``x`` alone, jointly with the conditional VAE (its loss is the
+        ``condition`` term of the training loss). :meth:`transform` uses
+        its prediction when no ``y`` is given.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data whose conditions to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_conditions_)
+            The most probable class (an element of ``classes_``), or the
+            predicted covariates.
+        """
+        X = self._validate_X(X)
+        C = self._predicted_condition(X)
+        if self.condition_ == "categorical":
+            return self.classes_[C.argmax(axis=1)]
+        return C
 
     def inverse_transform(self, X, y=None):
         """Decode codes under the conditions ``y``: the decoder's mean.
