@@ -4,8 +4,9 @@ removal, quadrant completion and fit time (issue 12).
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/conditional.py DATA_DIR [--epochs 40] \\
-        [--seeds 0,1,2] [--timing-epochs 10] [--quick] \\
-        [--sections generation,weighted,nuisance,quadrants,timing] \\
+        [--seeds 0,1,2] [--timing-epochs 10] [--quick] [--prior-weight 1] \\
+        [--batches inverted,shift+blur] [--hsic shift+blur] \\
+        [--sections generation,nuisance,quadrants,timing] \\
         [--out benchmarks/results/conditional.txt]
 
 ``DATA_DIR`` holds ``mnist/t10k-images-idx3-ubyte.gz`` and
@@ -13,44 +14,50 @@ Usage::
 The 10,000 images are binarised at 0.5 (as in ``benchmarks/vae_mnist.py``)
 and split 8,000 train / 2,000 test, stratified by digit
 (``random_state=0``). Every model is the 784-400-20 network of
-``vae_mnist.py`` (ReLU, Bernoulli decoder; the conditional decoder reads
-``20 + width of c`` inputs), trained ``--epochs`` epochs with Adam (lr
-1e-3), batches of 128, no early stopping, ``random_state=seed``;
+``vae_mnist.py`` (ReLU, Bernoulli decoder; the conditional encoder reads
+``784 + width of c`` inputs and the decoder ``20 + width of c``; the
+condition head is 784-400-width of c), trained ``--epochs`` epochs with
+Adam (lr 1e-3), batches of 128, no early stopping, ``random_state=seed``;
 log-likelihoods are importance weighted with K = 100. Figures are means
 over ``--seeds`` (min-max beside). Printed, side by side:
 
 1. Conditional generation. A reference classifier (a small CNN in plain
    PyTorch, trained on the binarised training images) labels 1,000 samples
    (decoder means) drawn for each class by ``ConditionalVAE.sample(1000,
-   y=k)``; target: at least 0.95 of them get their class. The naive
-   baseline is a ``VAETransformer`` fitted on the images with the one-hot
-   label appended as 10 more input columns; its samples for class ``k``
-   decode ``z ~ q(z | x_bar, onehot(k))``, ``x_bar`` the mean training
+   y=k)``; target: at least 0.95 of them get their class. Two
+   ConditionalVAEs: the plain one (the conditional ELBO) and one with
+   ``prior_weight=--prior-weight`` (Sohn et al.'s hybrid objective). The
+   naive baseline is a ``VAETransformer`` fitted on the images with the
+   one-hot label appended as 10 more input columns; its samples for class
+   ``k`` decode ``z ~ q(z | x_bar, onehot(k))``, ``x_bar`` the mean training
    image (a plain VAE can be told the class only through its input).
-   Section 1b (``weighted``) gives the same figure and the test
-   ``log p(x | c)`` for ``ConditionalVAE(independence_weight=1000)``.
-2. Conditional likelihood: test ``log p(x | c)`` of the ConditionalVAE
+2. Conditional likelihood: test ``log p(x | c)`` of both ConditionalVAEs
    against test ``log p(x)`` of a ``VAETransformer`` of the same size;
    target: a gain of at least 1.5 nats (at most log 10 = 2.30 for a model
    as good as the VAE).
 3. Nuisance removal. Half of the training images and half of the test
-   images (drawn at random, seed 0) are shifted by 2 pixels down and right
-   and blurred (Gaussian, sigma 1 pixel): batch 1; the others are batch 0.
-   A ConditionalVAE fitted with the batch as the condition (plain, and with
-   ``independence_weight=1000``), and a VAETransformer fitted on the same
-   images without it, encode the test images; a ``LogisticRegression``
+   images (drawn at random, seed 0) are changed: batch 1; the others are
+   batch 0. Two kinds of batch 1, each a separate table: ``inverted``
+   (intensity inverted, 1 - x: the primary benchmark batch) and
+   ``shift+blur`` (shifted by 2 pixels down and right and blurred by a
+   Gaussian of sigma 1 pixel). A ConditionalVAE fitted with the batch as the
+   condition (its codes under the given batch, ``transform(X, b)``, and
+   under the batch its head predicts, ``transform(X)``), optionally one with
+   ``independence_weight=1000`` (``--hsic``), and a VAETransformer fitted on
+   the same images without it, encode the images; a ``LogisticRegression``
    trained on the codes of the training images predicts the batch (target:
    at most 0.60 for the ConditionalVAE) and the digit of the test images
-   (target: within 2 points of the VAETransformer of section 2 on the clean
-   images).
+   (target: within 2 points of a VAETransformer's codes of the clean
+   images, fitted in the generation section or here).
 4. Quadrant completion (Sohn et al., 2015): ``c`` = the visible quadrants
    (1: top-left; 2: top half; 3: all but bottom-right), ``x`` = the other
    pixels; printed: the test negative conditional log-likelihood
    ``-log p(x | c)`` in nats per image. Published CVAE figures (Pyro's
    reproduction, 60,000 training images): 71.8 / 51.0 / 24.2. No target.
-5. Fit time of the ConditionalVAE (digit condition) against a bare PyTorch
-   loop over the same network, ``--timing-epochs`` epochs, one run each
-   after an untimed warm-up; target: ratio at most 1.10.
+5. Fit time of the (plain) ConditionalVAE (digit condition) against a bare
+   PyTorch loop over the same network and objective (with the condition
+   head), ``--timing-epochs`` epochs, one run each after an untimed
+   warm-up; target: ratio at most 1.10.
 """
 
 import argparse

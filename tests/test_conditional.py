@@ -297,16 +297,12 @@ def test_codes_of_two_batches_mix_after_conditioning(two_batches, batch_cvae):
 
 def test_transform_without_y_uses_the_predicted_condition(two_batches, batch_cvae):
     """Check that transform(X) encodes under the condition head's most
-    probable class, that the head learned the batches, and that a Pipeline
-    fitted with the condition then passes X alone."""
+    probable class, and that the head learned the batches."""
     X, batch, _ = two_batches
     predicted = batch_cvae.predict_condition(X[400:])
     assert np.mean(predicted == batch[400:]) > 0.95
     np.testing.assert_array_equal(batch_cvae.transform(X[400:]),
                                   batch_cvae.transform(X[400:], predicted))
-    pipe = make_pipeline(clone(batch_cvae), LogisticRegression()).fit(X[:400], batch[:400])
-    # The codes do not carry the batch, so the pipeline cannot predict it.
-    assert pipe.score(X[400:], batch[400:]) < 0.65
 
 
 def test_inverse_transform_moves_a_sample_to_another_batch(two_batches, batch_cvae):
