@@ -301,9 +301,14 @@ class VariationalModel(VariationalAutoEncoder):
         model, whose decoder also reads a condition ``c``."""
         return self.decoder(z)
 
+    def _posterior(self, xs, **condition):
+        """``(mu, logvar)`` of ``q(z|x)`` at the standardised ``xs``: a hook
+        of the conditional model, whose encoder also reads a condition."""
+        return self.encoder(xs)
+
     def forward(self, X, **condition):
         xs = self.scaler(X)
-        mu, logvar = self.encoder(xs)
+        mu, logvar = self._posterior(xs, **condition)
         return self._elbo_terms(xs, mu, logvar, **condition)
 
     def _elbo_terms(self, xs, mu, logvar, **condition):
@@ -337,7 +342,8 @@ class VariationalModel(VariationalAutoEncoder):
         Tensor of shape (n_samples, n_features)
         """
         xs = self.scaler(x)
-        return self.likelihood.loss(self._decoder_output(self.encoder(xs)[0], **condition), xs)
+        mu = self._posterior(xs, **condition)[0]
+        return self.likelihood.loss(self._decoder_output(mu, **condition), xs)
 
     def score_terms(self, x, n_samples, seeds, **condition):
         """Importance-weighted ``log p(x)``, mean ``log p(x|z_k)`` and KL.
@@ -364,7 +370,7 @@ class VariationalModel(VariationalAutoEncoder):
         log_px, reconstruction, kl : Tensor of shape (n_samples,)
         """
         xs = self.scaler(x)
-        mu, logvar = self.encoder(xs)
+        mu, logvar = self._posterior(xs, **condition)
         K, d = n_samples, mu.shape[1]
         width = _widest(self, xs.shape[1])
         n_rows = max(1, _SCORE_BUDGET // (K * width))
