@@ -23,19 +23,19 @@ _ADVERSARIAL_SCORES = ("discriminator_loss", "generator_loss", "discriminator_ac
 
 
 class _AdversarialNet(_AENet):
-    """The net of the adversarial models: three optimizers, one per phase.
+    """The net of the adversarial models: two optimizers, one per network.
 
     The model's discriminators are registered as the net's second module,
     ``discriminator_`` (skorch moves it to the device and switches its
-    training mode with the model), and each phase has its own optimizer of
-    the user's class: ``optimizer_`` (encoder and decoder, the
-    reconstruction phase), ``discriminator_optimizer_`` (the
-    discriminators, at ``discriminator_lr``) and ``generator_optimizer_``
-    (the encoder as the discriminators' adversary, at ``adversarial_weight``
-    times the learning rate). Each batch: one forward pass of the
-    autoencoder; the discriminators' step on its codes against prior draws;
-    then the reconstruction step and the generator step, their gradients
-    both taken at the codes of that forward pass.
+    training mode with the model). ``optimizer_`` trains the autoencoder
+    (encoder and decoder), ``discriminator_optimizer_`` the discriminators
+    at ``discriminator_lr``. Each batch costs one forward pass of the
+    autoencoder: its codes give the reconstruction loss and the encoder's
+    adversarial (generator) loss, whose weighted sum ``reconstruction +
+    adversarial_weight * generator`` takes one backward pass and one step
+    of ``optimizer_`` (the paper's reconstruction and regularisation phases
+    merged, as pythae's ``Adversarial_AE`` does); then the discriminators
+    take their step on the same codes, detached, against prior draws.
     """
 
     def __init__(self, module, *args, adversarial_weight=1.0, discriminator_lr=None, **kwargs):
@@ -68,12 +68,6 @@ class _AdversarialNet(_AENet):
         self.optimizer_ = self.optimizer(*groups, **kw)
         lr = kw.get("lr", self.lr)
         groups, kw = self.get_params_for_optimizer(
-            "optimizer", self.module_.encoder.named_parameters()
-        )
-        self.generator_optimizer_ = self.optimizer(
-            *groups, **{**kw, "lr": self.adversarial_weight * lr}
-        )
-        groups, kw = self.get_params_for_optimizer(
             "optimizer", self.discriminator_.named_parameters()
         )
         d_lr = lr if self.discriminator_lr is None else self.discriminator_lr
@@ -84,35 +78,27 @@ class _AdversarialNet(_AENet):
         record = self.history.record_batch
         record(prefix + "discriminator_loss", disc.loss.sum().item())
         record(prefix + "discriminator_accuracy", disc.accuracy.mean().item())
-        record(prefix + "generator_loss", generator.mean().item())
+        record(prefix + "generator_loss", generator.item())
 
     def train_step(self, batch, **fit_params):
         self._set_training(True)
         Xi, _ = unpack_data(batch)
         module = self.module_
         terms, parts = module.train_terms(Xi)
-        # 1. The discriminators, on this batch's codes against prior draws.
+        # 1. The autoencoder: reconstruction and, at the same codes, the
+        # encoder as the discriminators' adversary, in one backward pass.
+        generator = module.generator_terms(parts).mean()
+        loss = self.get_loss(terms, None, X=Xi, training=True)
+        self.optimizer_.zero_grad()
+        (loss + self.adversarial_weight * generator).backward()
+        self.optimizer_.step()
+        # 2. The discriminators, on this batch's codes against prior draws
+        # (zero_grad also drops what the generator's pass left on them).
         draws = module.prior_draws(len(Xi), Xi.device, Xi.dtype)
         disc = module.discriminator_terms(parts, draws)
         self.discriminator_optimizer_.zero_grad()
         disc.loss.sum().backward()
         self.discriminator_optimizer_.step()
-        # 2. The encoder as their adversary, against the updated
-        # discriminators: its gradient, kept apart from the reconstruction's
-        # (each phase has its own optimizer, as in the paper).
-        generator = module.generator_terms(parts)
-        encoder_params = [p for p in module.encoder.parameters() if p.requires_grad]
-        adversarial_grads = torch.autograd.grad(
-            generator.mean(), encoder_params, retain_graph=True, allow_unused=True
-        )
-        # 3. Reconstruction.
-        self.optimizer_.zero_grad()
-        loss = self.get_loss(terms, None, X=Xi, training=True)
-        loss.backward()
-        self.optimizer_.step()
-        for p, grad in zip(encoder_params, adversarial_grads):
-            p.grad = grad
-        self.generator_optimizer_.step()
         self._record("", disc, generator.detach())
         return {"loss": loss, "y_pred": terms}
 
@@ -125,7 +111,7 @@ class _AdversarialNet(_AENet):
             loss = self.get_loss(terms, None, X=Xi, training=False)
             draws = module.prior_draws(len(Xi), Xi.device, Xi.dtype)
             self._record("valid_", module.discriminator_terms(parts, draws),
-                         module.generator_terms(parts))
+                         module.generator_terms(parts).mean())
         return {"loss": loss, "y_pred": terms}
 
 

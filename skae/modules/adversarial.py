@@ -210,7 +210,10 @@ class AdversarialModel(ReconstructionModel):
         """
         loss, accuracy = [], []
         for disc, code, draw in zip(self.discriminators, parts, draws):
-            real, fake = disc(draw), disc(code.detach())
+            if getattr(disc, "batch_mean", False):  # each batch judged on its own
+                real, fake = disc(draw), disc(code.detach())
+            else:  # one pass over both
+                real, fake = disc(torch.cat([draw, code.detach()])).split([len(draw), len(code)])
             loss.append(losses.discriminator_loss(real, fake))
             with torch.no_grad():
                 correct = (real > 0).sum() + (fake < 0).sum()
