@@ -28,9 +28,11 @@ code-64-64-1. One torch thread.
   the paper's terms only: ``neighbor_weight=0, balance_weight=0``), KMeans
   and GaussianMixture on PCA-50 codes, and KMeans on AutoEncoderTransformer
   codes (10-D). Targets: >= 0.85 (16) and >= 0.75 (10), mean over seeds.
-* cost: seconds per epoch (median of the epochs of one fit, after a warm-up)
-  of AutoEncoderTransformer, AdversarialAE and pythae's Adversarial_AE
-  (its own AdversarialTrainer epoch loop) on the same networks and batches.
+* cost: seconds per epoch of AutoEncoderTransformer, AdversarialAE (their
+  skorch nets' epochs) and pythae's Adversarial_AE (its own
+  AdversarialTrainer epoch loop) on the same networks and batches, one
+  epoch of each in turn after a warm-up round; ratios are medians of the
+  per-round ratios, so that the machine's load hits the models alike.
   Targets: AdversarialAE at most 1.5x the autoencoder, and at most pythae's.
 
 Prints each table and writes them all to ``benchmarks/results/adversarial.txt``.
@@ -55,9 +57,9 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
-from skorch.callbacks import Callback
 
 from skae import AdversarialAE, AdversarialClustering, AutoEncoderTransformer, VAETransformer
+from skae._data import ArrayDataset
 from skae.priors import GaussianMixture as MixturePrior
 from skae.priors import Gaussian as GaussianPrior
 
@@ -231,17 +233,6 @@ def part_clustering(X_train, y_train, seeds, epochs, ae_epochs, out, cluster_kw)
     return rows
 
 
-class _EpochTimes(Callback):
-    def on_train_begin(self, net, **kwargs):
-        self.times_ = []
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.start_ = time.perf_counter()
-
-    def on_epoch_end(self, net, **kwargs):
-        self.times_.append(time.perf_counter() - self.start_)
-
-
 def _pythae_trainer(X, epochs, seed, out_dir):
     from pythae.data.datasets import BaseDataset
     from pythae.models import Adversarial_AE, Adversarial_AE_Config
@@ -298,46 +289,57 @@ def _pythae_trainer(X, epochs, seed, out_dir):
 
 
 def part_cost(X_train, epochs, out):
-    times = {}
+    """Seconds per epoch, the models' epochs interleaved (one epoch of each
+    in turn, ``epochs`` rounds after a warm-up round) so that a change of
+    the machine's load hits them alike; each ratio is the median of the
+    per-round ratios."""
     try:
         import pythae  # noqa: F401
         have_pythae = True
     except ImportError:
         have_pythae = False
-    X_small = X_train[:1024]
-    for warm in (True, False):
-        n_epochs = 1 if warm else epochs
-        Xw = X_small if warm else X_train
-        for name, make in [
-            ("AutoEncoderTransformer", lambda: ae(8, n_epochs, 0)),
-            ("AdversarialAE", lambda: aae(8, "gaussian", n_epochs, 0)),
-        ]:
-            est = make().set_params(callbacks=[("epoch_times", _EpochTimes())]).fit(Xw)
-            if not warm:
-                times[name] = np.median(dict(est.net_.callbacks_)["epoch_times"].times_)
-        if have_pythae:
-            with tempfile.TemporaryDirectory() as tmp:
-                with redirect_stderr(io.StringIO()):  # its progress bars
-                    trainer = _pythae_trainer(Xw, n_epochs, 0, tmp)
-                per_epoch = []
-                for epoch in range(1, n_epochs + 1):
-                    t = time.perf_counter()
-                    with redirect_stderr(io.StringIO()):
-                        trainer.train_step(epoch)
-                    per_epoch.append(time.perf_counter() - t)
-                if not warm:
-                    times["pythae Adversarial_AE"] = np.median(per_epoch)
+    data = ArrayDataset(torch.from_numpy(X_train))
+    steps = {}
+    for name, make in [("AutoEncoderTransformer", lambda: ae(8, 1, 0)),
+                       ("AdversarialAE", lambda: aae(8, "gaussian", 1, 0))]:
+        net = make().fit(X_train[:1024]).net_  # initialised and warmed up
+        steps[name] = lambda net=net: net.partial_fit(data, epochs=1)
+    tmp = tempfile.TemporaryDirectory()
+    if have_pythae:
+        with redirect_stderr(io.StringIO()):  # its progress bars
+            trainer = _pythae_trainer(X_train, epochs + 1, 0, tmp.name)
+
+        def pythae_epoch(count=[0]):
+            count[0] += 1
+            with redirect_stderr(io.StringIO()):
+                trainer.train_step(count[0])
+
+        steps["pythae Adversarial_AE"] = pythae_epoch
+    times = {name: [] for name in steps}
+    for round_ in range(epochs + 1):
+        for name, step in steps.items():
+            t = time.perf_counter()
+            step()
+            if round_:  # the first round warms up
+                times[name].append(time.perf_counter() - t)
+    tmp.cleanup()
+    times = {name: np.array(t) for name, t in times.items()}
+
+    def ratio(a, b):
+        return float(np.median(times[a] / times[b]))
+
     out.append(f"Cost: seconds per epoch on the 8,000 training images (median over {epochs} "
-               "epochs, one torch thread)")
-    base = times["AutoEncoderTransformer"]
+               "epochs, one epoch of each model in turn; one torch thread)")
+    base = "AutoEncoderTransformer"
     for name, t in times.items():
-        out.append(f"{name:<26}{t:>8.3f} s   {t / base:>5.2f}x the autoencoder")
+        out.append(f"{name:<26}{np.median(t):>8.3f} s   {ratio(name, base):>5.2f}x the "
+                   "autoencoder")
     if "pythae Adversarial_AE" in times:
-        ratio = times["AdversarialAE"] / times["pythae Adversarial_AE"]
-        out.append(f"AdversarialAE / pythae Adversarial_AE: {ratio:.2f} (target <= 1.00)")
+        out.append("AdversarialAE / pythae Adversarial_AE: "
+                   f"{ratio('AdversarialAE', 'pythae Adversarial_AE'):.2f} (target <= 1.00)")
     else:
         out.append("pythae not installed (pip install skae[benchmarks]): its row is missing")
-    out.append(f"AdversarialAE / AutoEncoderTransformer: {times['AdversarialAE'] / base:.2f} "
+    out.append(f"AdversarialAE / AutoEncoderTransformer: {ratio('AdversarialAE', base):.2f} "
                "(target <= 1.50)")
     return times
 

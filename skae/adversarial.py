@@ -241,7 +241,7 @@ class AdversarialAE(_AdversarialMixin, _BaseAE):
         Number of modes of ``prior="mixture"``.
     discriminator_hidden_layer_sizes : tuple of int, default=(64, 64)
         Widths of the discriminator's hidden layers (ReLU).
-    adversarial_weight : float, default=8.0
+    adversarial_weight : float, default=5.0
         Weight of the encoder's adversarial loss ``-log D(h(x))`` against
         the reconstruction loss summed over the features (the per-sample
         negative log-likelihood, as the VAE's KL term is weighed), so that
@@ -385,7 +385,7 @@ class AdversarialAE(_AdversarialMixin, _BaseAE):
         prior="gaussian",
         n_modes=10,
         discriminator_hidden_layer_sizes=(64, 64),
-        adversarial_weight=8.0,
+        adversarial_weight=5.0,
         discriminator_lr=None,
         standardize="auto",
         max_epochs=100,
