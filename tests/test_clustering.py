@@ -15,7 +15,7 @@ from skae.losses import cluster_balance_loss, neighbor_consistency_loss
 from skae.modules import ClusteringModel, Discriminator
 from skae.priors import Categorical
 
-SMALL = dict(hidden_layer_sizes=(32,), max_epochs=60, early_stopping=False, random_state=0)
+SMALL = dict(hidden_layer_sizes=(32,), max_epochs=30, early_stopping=False, random_state=0)
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,9 @@ a prior, which it only has to sample, and a discriminator telling the
 codes from the prior's draws. The model computes every term: the
 reconstruction loss (``forward``, what the skorch criterion sees), the
 discriminators' losses and the encoder's adversarial (generator) loss; the
-net (:class:`skae.adversarial._AdversarialNet`) steps one optimizer per
-phase.
+net (:class:`skae.adversarial._AdversarialNet`) steps the autoencoder on
+the reconstruction and generator losses together, then the
+discriminators.
 """
 
 from collections import namedtuple
