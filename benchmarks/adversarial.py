@@ -4,7 +4,11 @@ clustering and cost, side by side with their baselines.
 Usage::
 
     python benchmarks/adversarial.py DATA_DIR [--seeds 0,1,2] [--epochs 50]
-        [--cluster-epochs 100] [--parts prior,samples,clustering,cost]
+        [--cluster-epochs 100] [--parts prior,samples,clustering,cost] [--out FILE]
+    python benchmarks/adversarial.py DATA_DIR --merge LOG [LOG ...] --out FILE
+
+The second form rebuilds the tables from the printed output of several
+runs (say one per seed, each in its own process).
 
 ``DATA_DIR`` holds ``mnist/t10k-{images-idx3,labels-idx1}-ubyte.gz`` (or is
 that ``mnist`` folder). The 10,000 images (grey levels in [0, 1]) are split
@@ -41,6 +45,7 @@ Prints each table and writes them all to ``benchmarks/results/adversarial.txt``.
 import argparse
 import gzip
 import io
+import re
 import sys
 import tempfile
 import time
@@ -165,13 +170,17 @@ def part_prior(X_train, X_test, seeds, epochs, out):
                 acc = two_sample_accuracy(codes, draws, seed)
                 rows.setdefault((label, name), []).append(acc)
                 print(f"  prior seed {seed} {label} {name}: {acc:.3f}", flush=True)
+    render_prior(rows, out)
+    return rows
+
+
+def render_prior(rows, out):
     out.append("Prior matching: classifier two-sample test accuracy (0.50 = perfect match; "
                "target AdversarialAE <= 0.60)")
     out.append(f"{'prior':<14}{'codes of':<24}{'mean':>7}{'std':>7}  per seed")
     for (label, name), accs in rows.items():
         out.append(f"{label:<14}{name:<24}{np.mean(accs):>7.3f}{np.std(accs):>7.3f}  "
                    + " ".join(f"{a:.3f}" for a in accs))
-    return rows
 
 
 def part_samples(X_train, y_train, X_test, y_test, seeds, epochs, out):
@@ -187,13 +196,17 @@ def part_samples(X_train, y_train, X_test, y_test, seeds, epochs, out):
             fd = frechet_distance(reference_features(clf, generated), real)
             rows.setdefault(name, []).append(fd)
             print(f"  samples seed {seed} {name}: FD {fd:.2f}", flush=True)
+    render_samples(rows, accuracy, out)
+    return rows
+
+
+def render_samples(rows, accuracy, out):
     out.append(f"Samples: Frechet distance to the test images in the features of a reference "
                f"MLP (test accuracy {accuracy:.4f}); 8-D codes; target AdversarialAE <= VAE")
     out.append(f"{'model':<24}{'mean':>9}{'std':>8}  per seed")
     for name, fds in rows.items():
         out.append(f"{name:<24}{np.mean(fds):>9.2f}{np.std(fds):>8.2f}  "
                    + " ".join(f"{v:.2f}" for v in fds))
-    return rows
 
 
 def part_clustering(X_train, y_train, seeds, epochs, ae_epochs, out, cluster_kw):
@@ -222,6 +235,11 @@ def part_clustering(X_train, y_train, seeds, epochs, ae_epochs, out, cluster_kw)
                 rows.setdefault((k, name), []).append((acc, ari))
                 print(f"  clustering seed {seed} k={k} {name}: acc {acc:.3f} ARI {ari:.3f}"
                       + (f" ({fit_s[name]:.0f} s)" if name in fit_s else ""), flush=True)
+    render_clustering(rows, out)
+    return rows
+
+
+def render_clustering(rows, out):
     out.append("Clustering of the 8,000 training images (16 clusters: majority label; 10: "
                "Hungarian); targets AdversarialClustering >= 0.85 (16), >= 0.75 (10)")
     out.append(f"{'k':>3}  {'method':<34}{'accuracy':>9}{'std':>7}{'ARI':>7}{'std':>7}  "
@@ -230,7 +248,6 @@ def part_clustering(X_train, y_train, seeds, epochs, ae_epochs, out, cluster_kw)
         accs, aris = np.array(vals).T
         out.append(f"{k:>3}  {name:<34}{accs.mean():>9.3f}{accs.std():>7.3f}"
                    f"{aris.mean():>7.3f}{aris.std():>7.3f}  " + " ".join(f"{a:.3f}" for a in accs))
-    return rows
 
 
 def _pythae_trainer(X, epochs, seed, out_dir):
@@ -344,6 +361,39 @@ def part_cost(X_train, epochs, out):
     return times
 
 
+def merge(logs, out):
+    """The tables of the runs whose printed output is in ``logs`` (e.g. one
+    run per seed, each in its own process), rebuilt from their per-seed
+    lines."""
+    prior, samples, clustering, accuracy = {}, {}, {}, None
+    for log in logs:
+        for line in Path(log).read_text().splitlines():
+            if m := re.match(r"  prior seed (\d+) (.+?) (AdversarialAE|AutoEncoderTransformer|"
+                             r"VAETransformer): ([\d.]+)$", line):
+                prior.setdefault((m[2], m[3]), {})[int(m[1])] = float(m[4])
+            elif m := re.match(r"  samples seed (\d+) (\S+): FD ([\d.]+)$", line):
+                samples.setdefault(m[2], {})[int(m[1])] = float(m[3])
+            elif m := re.match(r"  clustering seed (\d+) k=(\d+) (.+?): acc ([\d.]+) ARI "
+                               r"([-\d.]+)", line):
+                clustering.setdefault((int(m[2]), m[3]), {})[int(m[1])] = (
+                    float(m[4]), float(m[5]))
+            elif m := re.search(r"reference MLP \(test accuracy ([\d.]+)\)", line):
+                accuracy = float(m[1])
+
+    def by_seed(rows):
+        return {key: [v for _, v in sorted(vals.items())] for key, vals in rows.items()}
+
+    for rows, render in [(prior, render_prior), (clustering, render_clustering)]:
+        if rows:
+            render(by_seed(rows), out)
+            out.append("")
+    if samples:
+        render_samples(by_seed(samples), accuracy, out)
+        out.append("")
+    seeds = sorted({s for rows in (prior, samples, clustering) for v in rows.values() for s in v})
+    out.append(f"seeds {seeds}, merged from " + ", ".join(str(log) for log in logs))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir")
@@ -354,7 +404,16 @@ def main(argv=None):
     parser.add_argument("--cost-epochs", type=int, default=5)
     parser.add_argument("--parts", default="cost,prior,samples,clustering")
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--merge", nargs="+", metavar="LOG",
+                        help="rebuild the tables from the printed output of runs (one per "
+                             "seed, say) instead of running")
     args = parser.parse_args(argv)
+    if args.merge:
+        out = []
+        merge(args.merge, out)
+        print("\n".join(out))
+        Path(args.out).write_text("\n".join(out) + "\n")
+        return
     torch.set_num_threads(1)
     seeds = [int(s) for s in args.seeds.split(",")]
     parts = args.parts.split(",")
