@@ -84,6 +84,13 @@ class _AdversarialNet(_AENet):
         record(prefix + "discriminator_accuracy", disc.accuracy.mean().item())
         record(prefix + "generator_loss", generator.item())
 
+    def _generator_weight(self, X):
+        """Weight of the generator loss in the autoencoder's loss. The
+        reconstruction loss is a mean per feature: ``adversarial_weight``,
+        against the per-sample reconstruction loss (summed over the
+        features), is divided by their number."""
+        return self.adversarial_weight / X.shape[1]
+
     def _inputs(self, Xi):
         """The batch's data and the model's other inputs (keyword arguments
         of ``train_terms``)."""
@@ -96,13 +103,10 @@ class _AdversarialNet(_AENet):
         terms, parts = module.train_terms(Xi, **kwargs)
         # 1. The autoencoder: reconstruction and, at the same codes, the
         # encoder as the discriminators' adversary, in one backward pass.
-        # The loss is per feature: the weight, against the per-sample
-        # reconstruction loss (summed over the features), is divided by
-        # their number.
         generator = module.generator_terms(parts).mean()
         loss = self.get_loss(terms, None, X=Xi, training=True)
         self.optimizer_.zero_grad()
-        (loss + self.adversarial_weight / Xi.shape[1] * generator).backward()
+        (loss + self._generator_weight(Xi) * generator).backward()
         self.optimizer_.step()
         # 2. The discriminators, on this batch's codes against prior draws
         # (zero_grad also drops what the generator's pass left on them).
