@@ -366,6 +366,7 @@ def merge(logs, out):
     run per seed, each in its own process), rebuilt from their per-seed
     lines."""
     prior, samples, clustering, accuracy = {}, {}, {}, None
+    out += [Path(logs[0]).read_text().splitlines()[0].split(", seeds")[0] + " (each run)", ""]
     for log in logs:
         for line in Path(log).read_text().splitlines():
             if m := re.match(r"  prior seed (\d+) (.+?) (AdversarialAE|AutoEncoderTransformer|"
