@@ -4,7 +4,11 @@ clustering and cost, side by side with their baselines.
 Usage::
 
     python benchmarks/adversarial.py DATA_DIR [--seeds 0,1,2] [--epochs 50]
-        [--cluster-epochs 100] [--parts prior,samples,clustering,cost]
+        [--cluster-epochs 100] [--parts prior,samples,clustering,cost] [--out FILE]
+    python benchmarks/adversarial.py DATA_DIR --merge LOG [LOG ...] --out FILE
+
+The second form rebuilds the tables from the printed output of several
+runs (say one per seed, each in its own process).
 
 ``DATA_DIR`` holds ``mnist/t10k-{images-idx3,labels-idx1}-ubyte.gz`` (or is
 that ``mnist`` folder). The 10,000 images (grey levels in [0, 1]) are split
@@ -24,12 +28,15 @@ code-64-64-1. One torch thread.
   VAETransformer (8-D codes). Target: AdversarialAE's at most the VAE's.
 * clustering: accuracy on the 8,000 training images with 16 clusters (each
   cluster given its majority label) and with 10 (Hungarian matching), and
-  the adjusted Rand index, for AdversarialClustering, KMeans and
-  GaussianMixture on PCA-50 codes, and KMeans on AutoEncoderTransformer
+  the adjusted Rand index, for AdversarialClustering (its defaults, and
+  the paper's terms only: ``neighbor_weight=0, balance_weight=0``), KMeans
+  and GaussianMixture on PCA-50 codes, and KMeans on AutoEncoderTransformer
   codes (10-D). Targets: >= 0.85 (16) and >= 0.75 (10), mean over seeds.
-* cost: seconds per epoch (median of the epochs of one fit, after a warm-up)
-  of AutoEncoderTransformer, AdversarialAE and pythae's Adversarial_AE
-  (its own AdversarialTrainer epoch loop) on the same networks and batches.
+* cost: seconds per epoch of AutoEncoderTransformer, AdversarialAE (their
+  skorch nets' epochs) and pythae's Adversarial_AE (its own
+  AdversarialTrainer epoch loop) on the same networks and batches, one
+  epoch of each in turn after a warm-up round; ratios are medians of the
+  per-round ratios, so that the machine's load hits the models alike.
   Targets: AdversarialAE at most 1.5x the autoencoder, and at most pythae's.
 
 Prints each table and writes them all to ``benchmarks/results/adversarial.txt``.
@@ -38,6 +45,7 @@ Prints each table and writes them all to ``benchmarks/results/adversarial.txt``.
 import argparse
 import gzip
 import io
+import re
 import sys
 import tempfile
 import time
@@ -54,14 +62,16 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
-from skorch.callbacks import Callback
 
 from skae import AdversarialAE, AdversarialClustering, AutoEncoderTransformer, VAETransformer
+from skae._data import ArrayDataset
 from skae.priors import GaussianMixture as MixturePrior
 from skae.priors import Gaussian as GaussianPrior
 
 HIDDEN, BATCH, LR = (256, 128), 128, 1e-3
 RESULTS = Path(__file__).resolve().parent / "results" / "adversarial.txt"
+#: AdversarialClustering without the neighbour and balance terms.
+PAPER_ONLY = "AdversarialClustering, paper terms"
 
 
 def load_mnist(data_dir):
@@ -160,13 +170,17 @@ def part_prior(X_train, X_test, seeds, epochs, out):
                 acc = two_sample_accuracy(codes, draws, seed)
                 rows.setdefault((label, name), []).append(acc)
                 print(f"  prior seed {seed} {label} {name}: {acc:.3f}", flush=True)
+    render_prior(rows, out)
+    return rows
+
+
+def render_prior(rows, out):
     out.append("Prior matching: classifier two-sample test accuracy (0.50 = perfect match; "
                "target AdversarialAE <= 0.60)")
     out.append(f"{'prior':<14}{'codes of':<24}{'mean':>7}{'std':>7}  per seed")
     for (label, name), accs in rows.items():
         out.append(f"{label:<14}{name:<24}{np.mean(accs):>7.3f}{np.std(accs):>7.3f}  "
                    + " ".join(f"{a:.3f}" for a in accs))
-    return rows
 
 
 def part_samples(X_train, y_train, X_test, y_test, seeds, epochs, out):
@@ -182,59 +196,58 @@ def part_samples(X_train, y_train, X_test, y_test, seeds, epochs, out):
             fd = frechet_distance(reference_features(clf, generated), real)
             rows.setdefault(name, []).append(fd)
             print(f"  samples seed {seed} {name}: FD {fd:.2f}", flush=True)
+    render_samples(rows, accuracy, out)
+    return rows
+
+
+def render_samples(rows, accuracy, out):
     out.append(f"Samples: Frechet distance to the test images in the features of a reference "
                f"MLP (test accuracy {accuracy:.4f}); 8-D codes; target AdversarialAE <= VAE")
     out.append(f"{'model':<24}{'mean':>9}{'std':>8}  per seed")
     for name, fds in rows.items():
         out.append(f"{name:<24}{np.mean(fds):>9.2f}{np.std(fds):>8.2f}  "
                    + " ".join(f"{v:.2f}" for v in fds))
-    return rows
 
 
 def part_clustering(X_train, y_train, seeds, epochs, ae_epochs, out, cluster_kw):
     rows = {}
     pca = None
     for seed in seeds:
+        pca = PCA(50, random_state=seed).fit_transform(X_train)
+        codes = ae(10, ae_epochs, seed).fit_transform(X_train)
         for k in (16, 10):
             score = hungarian_accuracy if k == 10 else majority_accuracy
-            t = time.perf_counter()
-            model = AdversarialClustering(k, loss="bce", **{**common(epochs, seed), **cluster_kw})
-            labels = model.fit_predict(X_train)
-            fit_s = time.perf_counter() - t
-            results = {"AdversarialClustering": labels}
-            pca = PCA(50, random_state=seed).fit_transform(X_train)
+            results, fit_s = {}, {}
+            for name, kw in [("AdversarialClustering", {}),
+                             (PAPER_ONLY, dict(neighbor_weight=0.0, balance_weight=0.0))]:
+                t = time.perf_counter()
+                model = AdversarialClustering(
+                    k, loss="bce", **{**common(epochs, seed), **cluster_kw, **kw})
+                results[name] = model.fit_predict(X_train)
+                fit_s[name] = time.perf_counter() - t
             results["KMeans on PCA-50"] = KMeans(k, n_init=10, random_state=seed).fit_predict(pca)
             results["GaussianMixture on PCA-50"] = GaussianMixture(
                 k, random_state=seed).fit(pca).predict(pca)
-            codes = ae(10, ae_epochs, seed).fit_transform(X_train)
             results["KMeans on AE codes (10-D)"] = KMeans(
                 k, n_init=10, random_state=seed).fit_predict(codes)
             for name, lab in results.items():
                 acc, ari = score(y_train, lab), adjusted_rand_score(y_train, lab)
                 rows.setdefault((k, name), []).append((acc, ari))
                 print(f"  clustering seed {seed} k={k} {name}: acc {acc:.3f} ARI {ari:.3f}"
-                      + (f" ({fit_s:.0f} s)" if name == "AdversarialClustering" else ""),
-                      flush=True)
-    out.append("Clustering of the 8,000 training images (16 clusters: majority label; 10: "
-               "Hungarian); targets AdversarialClustering >= 0.85 (16), >= 0.75 (10)")
-    out.append(f"{'k':>3}  {'method':<28}{'accuracy':>9}{'std':>7}{'ARI':>7}{'std':>7}  "
-               "accuracy per seed")
-    for (k, name), vals in rows.items():
-        accs, aris = np.array(vals).T
-        out.append(f"{k:>3}  {name:<28}{accs.mean():>9.3f}{accs.std():>7.3f}"
-                   f"{aris.mean():>7.3f}{aris.std():>7.3f}  " + " ".join(f"{a:.3f}" for a in accs))
+                      + (f" ({fit_s[name]:.0f} s)" if name in fit_s else ""), flush=True)
+    render_clustering(rows, out)
     return rows
 
 
-class _EpochTimes(Callback):
-    def on_train_begin(self, net, **kwargs):
-        self.times_ = []
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.start_ = time.perf_counter()
-
-    def on_epoch_end(self, net, **kwargs):
-        self.times_.append(time.perf_counter() - self.start_)
+def render_clustering(rows, out):
+    out.append("Clustering of the 8,000 training images (16 clusters: majority label; 10: "
+               "Hungarian); targets AdversarialClustering >= 0.85 (16), >= 0.75 (10)")
+    out.append(f"{'k':>3}  {'method':<34}{'accuracy':>9}{'std':>7}{'ARI':>7}{'std':>7}  "
+               "accuracy per seed")
+    for (k, name), vals in rows.items():
+        accs, aris = np.array(vals).T
+        out.append(f"{k:>3}  {name:<34}{accs.mean():>9.3f}{accs.std():>7.3f}"
+                   f"{aris.mean():>7.3f}{aris.std():>7.3f}  " + " ".join(f"{a:.3f}" for a in accs))
 
 
 def _pythae_trainer(X, epochs, seed, out_dir):
@@ -293,48 +306,93 @@ def _pythae_trainer(X, epochs, seed, out_dir):
 
 
 def part_cost(X_train, epochs, out):
-    times = {}
+    """Seconds per epoch, the models' epochs interleaved (one epoch of each
+    in turn, ``epochs`` rounds after a warm-up round) so that a change of
+    the machine's load hits them alike; each ratio is the median of the
+    per-round ratios."""
     try:
         import pythae  # noqa: F401
         have_pythae = True
     except ImportError:
         have_pythae = False
-    X_small = X_train[:1024]
-    for warm in (True, False):
-        n_epochs = 1 if warm else epochs
-        Xw = X_small if warm else X_train
-        for name, make in [
-            ("AutoEncoderTransformer", lambda: ae(8, n_epochs, 0)),
-            ("AdversarialAE", lambda: aae(8, "gaussian", n_epochs, 0)),
-        ]:
-            est = make().set_params(callbacks=[("epoch_times", _EpochTimes())]).fit(Xw)
-            if not warm:
-                times[name] = np.median(dict(est.net_.callbacks_)["epoch_times"].times_)
-        if have_pythae:
-            with tempfile.TemporaryDirectory() as tmp:
-                with redirect_stderr(io.StringIO()):  # its progress bars
-                    trainer = _pythae_trainer(Xw, n_epochs, 0, tmp)
-                per_epoch = []
-                for epoch in range(1, n_epochs + 1):
-                    t = time.perf_counter()
-                    with redirect_stderr(io.StringIO()):
-                        trainer.train_step(epoch)
-                    per_epoch.append(time.perf_counter() - t)
-                if not warm:
-                    times["pythae Adversarial_AE"] = np.median(per_epoch)
+    data = ArrayDataset(torch.from_numpy(X_train))
+    steps = {}
+    for name, make in [("AutoEncoderTransformer", lambda: ae(8, 1, 0)),
+                       ("AdversarialAE", lambda: aae(8, "gaussian", 1, 0))]:
+        net = make().fit(X_train[:1024]).net_  # initialised and warmed up
+        steps[name] = lambda net=net: net.partial_fit(data, epochs=1)
+    tmp = tempfile.TemporaryDirectory()
+    if have_pythae:
+        with redirect_stderr(io.StringIO()):  # its progress bars
+            trainer = _pythae_trainer(X_train, epochs + 1, 0, tmp.name)
+
+        def pythae_epoch(count=[0]):
+            count[0] += 1
+            with redirect_stderr(io.StringIO()):
+                trainer.train_step(count[0])
+
+        steps["pythae Adversarial_AE"] = pythae_epoch
+    times = {name: [] for name in steps}
+    for round_ in range(epochs + 1):
+        for name, step in steps.items():
+            t = time.perf_counter()
+            step()
+            if round_:  # the first round warms up
+                times[name].append(time.perf_counter() - t)
+    tmp.cleanup()
+    times = {name: np.array(t) for name, t in times.items()}
+
+    def ratio(a, b):
+        return float(np.median(times[a] / times[b]))
+
     out.append(f"Cost: seconds per epoch on the 8,000 training images (median over {epochs} "
-               "epochs, one torch thread)")
-    base = times["AutoEncoderTransformer"]
+               "epochs, one epoch of each model in turn; one torch thread)")
+    base = "AutoEncoderTransformer"
     for name, t in times.items():
-        out.append(f"{name:<26}{t:>8.3f} s   {t / base:>5.2f}x the autoencoder")
+        out.append(f"{name:<26}{np.median(t):>8.3f} s   {ratio(name, base):>5.2f}x the "
+                   "autoencoder")
     if "pythae Adversarial_AE" in times:
-        ratio = times["AdversarialAE"] / times["pythae Adversarial_AE"]
-        out.append(f"AdversarialAE / pythae Adversarial_AE: {ratio:.2f} (target <= 1.00)")
+        out.append("AdversarialAE / pythae Adversarial_AE: "
+                   f"{ratio('AdversarialAE', 'pythae Adversarial_AE'):.2f} (target <= 1.00)")
     else:
         out.append("pythae not installed (pip install skae[benchmarks]): its row is missing")
-    out.append(f"AdversarialAE / AutoEncoderTransformer: {times['AdversarialAE'] / base:.2f} "
+    out.append(f"AdversarialAE / AutoEncoderTransformer: {ratio('AdversarialAE', base):.2f} "
                "(target <= 1.50)")
     return times
+
+
+def merge(logs, out):
+    """The tables of the runs whose printed output is in ``logs`` (e.g. one
+    run per seed, each in its own process), rebuilt from their per-seed
+    lines."""
+    prior, samples, clustering, accuracy = {}, {}, {}, None
+    out += [Path(logs[0]).read_text().splitlines()[0].split(", seeds")[0] + " (each run)", ""]
+    for log in logs:
+        for line in Path(log).read_text().splitlines():
+            if m := re.match(r"  prior seed (\d+) (.+?) (AdversarialAE|AutoEncoderTransformer|"
+                             r"VAETransformer): ([\d.]+)$", line):
+                prior.setdefault((m[2], m[3]), {})[int(m[1])] = float(m[4])
+            elif m := re.match(r"  samples seed (\d+) (\S+): FD ([\d.]+)$", line):
+                samples.setdefault(m[2], {})[int(m[1])] = float(m[3])
+            elif m := re.match(r"  clustering seed (\d+) k=(\d+) (.+?): acc ([\d.]+) ARI "
+                               r"([-\d.]+)", line):
+                clustering.setdefault((int(m[2]), m[3]), {})[int(m[1])] = (
+                    float(m[4]), float(m[5]))
+            elif m := re.search(r"reference MLP \(test accuracy ([\d.]+)\)", line):
+                accuracy = float(m[1])
+
+    def by_seed(rows):
+        return {key: [v for _, v in sorted(vals.items())] for key, vals in rows.items()}
+
+    for rows, render in [(prior, render_prior), (clustering, render_clustering)]:
+        if rows:
+            render(by_seed(rows), out)
+            out.append("")
+    if samples:
+        render_samples(by_seed(samples), accuracy, out)
+        out.append("")
+    seeds = sorted({s for rows in (prior, samples, clustering) for v in rows.values() for s in v})
+    out.append(f"seeds {seeds}, merged from " + ", ".join(str(log) for log in logs))
 
 
 def main(argv=None):
@@ -347,7 +405,16 @@ def main(argv=None):
     parser.add_argument("--cost-epochs", type=int, default=5)
     parser.add_argument("--parts", default="cost,prior,samples,clustering")
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--merge", nargs="+", metavar="LOG",
+                        help="rebuild the tables from the printed output of runs (one per "
+                             "seed, say) instead of running")
     args = parser.parse_args(argv)
+    if args.merge:
+        out = []
+        merge(args.merge, out)
+        print("\n".join(out))
+        Path(args.out).write_text("\n".join(out) + "\n")
+        return
     torch.set_num_threads(1)
     seeds = [int(s) for s in args.seeds.split(",")]
     parts = args.parts.split(",")

@@ -86,8 +86,11 @@ fig.savefig("adversarial_grid.png", dpi=100)
 # -----------------------------------
 # :class:`skae.AdversarialClustering` splits its code into a softmax over
 # ten clusters, matched to one-hot draws of a uniform categorical prior,
-# and a one-value style code matched to a Gaussian. The adjusted Rand index
-# compares its clusters and KMeans's with the classes.
+# and a one-value style code matched to a Gaussian. Two more terms, on by
+# default, pull each digit's assignment towards that of one of its ten
+# nearest neighbours among the training digits and keep the clusters
+# balanced. The adjusted Rand index compares its clusters and KMeans's
+# with the classes.
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 

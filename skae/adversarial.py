@@ -23,20 +23,24 @@ _ADVERSARIAL_SCORES = ("discriminator_loss", "generator_loss", "discriminator_ac
 
 
 class _AdversarialNet(_AENet):
-    """The net of the adversarial models: three optimizers, one per phase.
+    """The net of the adversarial models: two optimizers, one per network.
 
     The model's discriminators are registered as the net's second module,
     ``discriminator_`` (skorch moves it to the device and switches its
-    training mode with the model), and each phase has its own optimizer of
-    the user's class: ``optimizer_`` (encoder and decoder, the
-    reconstruction phase), ``discriminator_optimizer_`` (the
-    discriminators, at ``discriminator_lr``) and ``generator_optimizer_``
-    (the encoder as the discriminators' adversary, at ``adversarial_weight``
-    times the learning rate). Each batch: one forward pass of the
-    autoencoder; the discriminators' step on its codes against prior draws;
-    then the reconstruction step and the generator step, their gradients
-    both taken at the codes of that forward pass.
+    training mode with the model). ``optimizer_`` trains the autoencoder
+    (encoder and decoder), ``discriminator_optimizer_`` the discriminators
+    at ``discriminator_lr``. Each batch costs one forward pass of the
+    autoencoder: its codes give the reconstruction loss and the encoder's
+    adversarial (generator) loss, whose weighted sum ``reconstruction +
+    adversarial_weight / n_features * generator`` (the reconstruction loss
+    is a mean per feature) takes one backward pass and one step
+    of ``optimizer_`` (the paper's reconstruction and regularisation phases
+    merged, as pythae's ``Adversarial_AE`` does); then the discriminators
+    take their step on the same codes, detached, against prior draws.
     """
+
+    #: Per-batch figures recorded besides ``train_loss``.
+    _scores = _ADVERSARIAL_SCORES
 
     def __init__(self, module, *args, adversarial_weight=1.0, discriminator_lr=None, **kwargs):
         super().__init__(module, *args, **kwargs)
@@ -47,7 +51,7 @@ class _AdversarialNet(_AENet):
     def _default_callbacks(self):
         callbacks = super()._default_callbacks
         extra = []
-        for name in _ADVERSARIAL_SCORES:
+        for name in self._scores:
             # Accuracy is a diagnostic, neither better high nor low.
             better = None if name.endswith("accuracy") else True
             extra.append((name, PassthroughScoring(name, lower_is_better=better, on_train=True)))
@@ -68,64 +72,62 @@ class _AdversarialNet(_AENet):
         self.optimizer_ = self.optimizer(*groups, **kw)
         lr = kw.get("lr", self.lr)
         groups, kw = self.get_params_for_optimizer(
-            "optimizer", self.module_.encoder.named_parameters()
-        )
-        self.generator_optimizer_ = self.optimizer(
-            *groups, **{**kw, "lr": self.adversarial_weight * lr}
-        )
-        groups, kw = self.get_params_for_optimizer(
             "optimizer", self.discriminator_.named_parameters()
         )
         d_lr = lr if self.discriminator_lr is None else self.discriminator_lr
         self.discriminator_optimizer_ = self.optimizer(*groups, **{**kw, "lr": d_lr})
         return self
 
-    def _record(self, prefix, disc, generator):
+    def _record(self, prefix, disc, generator, terms):
         record = self.history.record_batch
         record(prefix + "discriminator_loss", disc.loss.sum().item())
         record(prefix + "discriminator_accuracy", disc.accuracy.mean().item())
-        record(prefix + "generator_loss", generator.mean().item())
+        record(prefix + "generator_loss", generator.item())
+
+    def _generator_weight(self, X):
+        """Weight of the generator loss in the autoencoder's loss. The
+        reconstruction loss is a mean per feature: ``adversarial_weight``,
+        against the per-sample reconstruction loss (summed over the
+        features), is divided by their number."""
+        return self.adversarial_weight / X.shape[1]
+
+    def _inputs(self, Xi):
+        """The batch's data and the model's other inputs (keyword arguments
+        of ``train_terms``)."""
+        return Xi, {}
 
     def train_step(self, batch, **fit_params):
         self._set_training(True)
-        Xi, _ = unpack_data(batch)
+        Xi, kwargs = self._inputs(unpack_data(batch)[0])
         module = self.module_
-        terms, parts = module.train_terms(Xi)
-        # 1. The discriminators, on this batch's codes against prior draws.
+        terms, parts = module.train_terms(Xi, **kwargs)
+        # 1. The autoencoder: reconstruction and, at the same codes, the
+        # encoder as the discriminators' adversary, in one backward pass.
+        generator = module.generator_terms(parts).mean()
+        loss = self.get_loss(terms, None, X=Xi, training=True)
+        self.optimizer_.zero_grad()
+        (loss + self._generator_weight(Xi) * generator).backward()
+        self.optimizer_.step()
+        # 2. The discriminators, on this batch's codes against prior draws
+        # (zero_grad also drops what the generator's pass left on them).
         draws = module.prior_draws(len(Xi), Xi.device, Xi.dtype)
         disc = module.discriminator_terms(parts, draws)
         self.discriminator_optimizer_.zero_grad()
         disc.loss.sum().backward()
         self.discriminator_optimizer_.step()
-        # 2. The encoder as their adversary, against the updated
-        # discriminators: its gradient, kept apart from the reconstruction's
-        # (each phase has its own optimizer, as in the paper).
-        generator = module.generator_terms(parts)
-        encoder_params = [p for p in module.encoder.parameters() if p.requires_grad]
-        adversarial_grads = torch.autograd.grad(
-            generator.mean(), encoder_params, retain_graph=True, allow_unused=True
-        )
-        # 3. Reconstruction.
-        self.optimizer_.zero_grad()
-        loss = self.get_loss(terms, None, X=Xi, training=True)
-        loss.backward()
-        self.optimizer_.step()
-        for p, grad in zip(encoder_params, adversarial_grads):
-            p.grad = grad
-        self.generator_optimizer_.step()
-        self._record("", disc, generator.detach())
+        self._record("", disc, generator.detach(), terms)
         return {"loss": loss, "y_pred": terms}
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
-        Xi, _ = unpack_data(batch)
+        Xi, kwargs = self._inputs(unpack_data(batch)[0])
         module = self.module_
         with torch.no_grad():
-            terms, parts = module.train_terms(Xi)
+            terms, parts = module.train_terms(Xi, **kwargs)
             loss = self.get_loss(terms, None, X=Xi, training=False)
             draws = module.prior_draws(len(Xi), Xi.device, Xi.dtype)
             self._record("valid_", module.discriminator_terms(parts, draws),
-                         module.generator_terms(parts))
+                         module.generator_terms(parts).mean(), terms)
         return {"loss": loss, "y_pred": terms}
 
 
@@ -203,11 +205,11 @@ class AdversarialAE(_AdversarialMixin, _BaseAE):
     distribution that can be sampled. Unlike the VAE's KL term, the prior is
     only ever sampled, never evaluated.
 
-    Each batch is trained in the paper's two phases: the reconstruction
-    phase (one step of the autoencoder on ``L``) and the regularisation
-    phase (one step of the discriminator, then one of the encoder on
-    ``-log D(h(x))``), each with its own optimiser; see the user guide for
-    how the steps share one forward pass.
+    Each batch takes one forward pass of the autoencoder and two steps:
+    one of the autoencoder on ``L + adversarial_weight * (-log D(h(x)))``
+    (the paper's reconstruction phase and the encoder's half of its
+    regularisation phase, merged as in pythae), then one of the
+    discriminator on the same codes; see the user guide.
 
     :meth:`transform` returns ``h(x)``, :meth:`inverse_transform` ``g(z)``,
     :meth:`sample` decodes prior draws and :meth:`score_samples` gives the
@@ -243,12 +245,15 @@ class AdversarialAE(_AdversarialMixin, _BaseAE):
         Number of modes of ``prior="mixture"``.
     discriminator_hidden_layer_sizes : tuple of int, default=(64, 64)
         Widths of the discriminator's hidden layers (ReLU).
-    adversarial_weight : float, default=1.0
-        Strength of the regularisation phase against the reconstruction
-        phase: the encoder's adversarial step takes ``adversarial_weight *
-        lr`` as its learning rate (with each phase's own Adam optimiser,
-        this is what a weight on its loss would be with SGD). 0 trains a
-        plain autoencoder (the discriminator still learns).
+    adversarial_weight : float, default=5.0
+        Weight of the encoder's adversarial loss ``-log D(h(x))`` against
+        the reconstruction loss summed over the features (the per-sample
+        negative log-likelihood, as the VAE's KL term is weighed), so that
+        the same value suits data of any width. Too high and the encoder
+        chases the discriminator at the expense of the reconstruction (and
+        the codes oscillate); too low and the codes keep the shape the
+        reconstruction gives them. 0 trains a plain autoencoder (the
+        discriminator still learns).
     discriminator_lr : float or None, default=None
         Learning rate of the discriminator; None means ``lr``.
     standardize : bool or "auto", default="auto"
@@ -258,12 +263,13 @@ class AdversarialAE(_AdversarialMixin, _BaseAE):
     max_epochs : int, default=100
         Number of passes over the training data.
     batch_size : int, default=128
-        Samples per step (of each phase).
+        Samples per step.
     lr : float, default=1e-3
-        Learning rate of the reconstruction phase.
+        Learning rate of the autoencoder.
     optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \
             default="adam"
-        The optimiser class, one instance per phase.
+        The optimiser class, one instance for the autoencoder and one for
+        the discriminator.
     weight_decay : float, default=0.0
         L2 penalty passed to the optimisers.
     %(optimizer_params)s
@@ -383,7 +389,7 @@ class AdversarialAE(_AdversarialMixin, _BaseAE):
         prior="gaussian",
         n_modes=10,
         discriminator_hidden_layer_sizes=(64, 64),
-        adversarial_weight=1.0,
+        adversarial_weight=5.0,
         discriminator_lr=None,
         standardize="auto",
         max_epochs=100,

@@ -793,3 +793,68 @@ def tsne_kl_terms(head, tail, negatives):
         -torch.log1p(_squared_distances(head, negatives)).flatten(), dim=0
     ) - math.log(negatives.shape[0] * negatives.shape[1])
     return attraction + log_mean_w
+
+
+# ----------------------------------------------------------------------
+# Cluster-assignment terms (Van Gansbeke et al., 2020, "SCAN").
+# ----------------------------------------------------------------------
+def neighbor_consistency_loss(proba, neighbor_proba, eps=1e-7):
+    """Per-sample loss pulling a sample's cluster assignment to its neighbour's.
+
+    ``-log <p_i, p_j>``: zero when both are the same one-hot vector, large
+    when they put their mass on different clusters.
+
+    Parameters
+    ----------
+    proba : Tensor of shape (n, n_clusters)
+        Cluster probabilities of the samples.
+    neighbor_proba : Tensor of shape (n, n_clusters)
+        Cluster probabilities of one neighbour of each.
+    eps : float, default=1e-7
+        Floor of the inner product (the loss stays finite).
+
+    Returns
+    -------
+    Tensor of shape (n,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.losses import neighbor_consistency_loss
+    >>> p = torch.tensor([[1.0, 0.0], [0.5, 0.5]])
+    >>> neighbor_consistency_loss(p, torch.tensor([[1.0, 0.0], [0.5, 0.5]]))
+    tensor([-0.0000, 0.6931])
+    """
+    return -torch.log((proba * neighbor_proba).sum(dim=1).clamp_min(eps))
+
+
+def cluster_balance_loss(proba, eps=1e-7):
+    """How far the batch's mean cluster assignment is from uniform.
+
+    ``log K - H(mean_i p_i)``, the KL divergence from the uniform
+    distribution over the ``K`` clusters to the mean assignment: zero when
+    the clusters are used equally, ``log K`` when one takes every sample.
+
+    Parameters
+    ----------
+    proba : Tensor of shape (n, n_clusters)
+        Cluster probabilities of a batch.
+    eps : float, default=1e-7
+        Floor of the probabilities inside the logarithm.
+
+    Returns
+    -------
+    Tensor
+        Scalar, in nats.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.losses import cluster_balance_loss
+    >>> round(float(cluster_balance_loss(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))), 4)
+    0.0
+    >>> round(float(cluster_balance_loss(torch.tensor([[1.0, 0.0], [1.0, 0.0]]))), 4)
+    0.6931
+    """
+    mean = proba.mean(dim=0)
+    return math.log(proba.shape[1]) + (mean * torch.log(mean.clamp_min(eps))).sum()

@@ -235,6 +235,38 @@ def test_history_records_every_phase_and_verbose_shows_them(data, capsys):
     assert "discriminator_loss" in printed and "generator_loss" in printed
 
 
+def test_one_step_follows_reconstruction_plus_weighted_generator_loss(data):
+    """Check one training step against autograd: with plain SGD the
+    autoencoder moves along -grad(L + adversarial_weight / n_features *
+    L_G) at the batch's codes, and the discriminator along -grad(L_D) at
+    the same (pre-step) codes."""
+    est = AdversarialAE(max_epochs=1, optimizer="sgd", lr=0.1, adversarial_weight=3.0,
+                        **SMALL).fit(data)
+    net, model = est.net_, est.net_.module_
+    X = torch.as_tensor(data[:32], dtype=torch.float32)
+    autoencoder = [p for n, p in model.named_parameters() if not n.startswith("discrim")]
+    discriminator = list(model.discriminators.parameters())
+    terms, parts = model.train_terms(X)
+    encoder_loss = terms.reconstruction.mean() + 3.0 / X.shape[1] * generator_loss(
+        model.discriminators[0](parts[0])).mean()
+    expected_ae = torch.autograd.grad(encoder_loss, autoencoder)
+    stream = model.generator.get("cpu")
+    state = stream.get_state()
+    draws = model.prior_draws(32)  # the draws the step will make
+    stream.set_state(state)
+    disc = model.discriminators[0]
+    expected_d = torch.autograd.grad(
+        discriminator_loss(disc(draws[0]), disc(parts[0].detach())), discriminator)
+    before_ae = [p.detach().clone() for p in autoencoder]
+    before_d = [p.detach().clone() for p in discriminator]
+    net.history.new_batch()  # the step records its figures in it
+    net.train_step((X, None))
+    for p, p0, g in zip(autoencoder, before_ae, expected_ae):
+        torch.testing.assert_close(p.detach(), p0 - 0.1 * g)
+    for p, p0, g in zip(discriminator, before_d, expected_d):
+        torch.testing.assert_close(p.detach(), p0 - 0.1 * g)
+
+
 def test_same_seed_same_codes_and_pickled_net_continues(data):
     """Check reproducibility, and that a pickled model goes on training both
     networks with partial_fit."""

@@ -8,12 +8,14 @@ from scipy.stats import chisquare
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
+from sklearn.neighbors import NearestNeighbors
 
 from skae import AdversarialClustering
-from skae.modules import Discriminator
+from skae.losses import cluster_balance_loss, neighbor_consistency_loss
+from skae.modules import ClusteringModel, Discriminator
 from skae.priors import Categorical
 
-SMALL = dict(hidden_layer_sizes=(32,), max_epochs=60, early_stopping=False, random_state=0)
+SMALL = dict(hidden_layer_sizes=(32,), max_epochs=30, early_stopping=False, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -85,16 +87,75 @@ def test_cluster_discriminator_tells_one_hot_draws_from_softmax_codes(blobs4, mo
     assert one_hot and soft  # both the prior's draws and the encoder's codes
 
 
-def test_history_records_both_discriminators(fitted):
-    """Check the discriminators' summed loss and mean accuracy are recorded."""
+def test_history_records_both_discriminators_and_every_term(fitted):
+    """Check the discriminators' summed loss and mean accuracy are recorded,
+    and train_loss is the reconstruction plus the weighted other terms."""
     row = fitted.history_[-1]
     assert row["discriminator_loss"] > 0 and 0 < row["discriminator_accuracy"] < 1
     assert len(fitted.net_.discriminator_) == 2
+    expected = (row["reconstruction_loss"] + fitted.neighbor_weight * row["neighbor_loss"]
+                + fitted.balance_weight * row["balance_loss"])
+    assert row["train_loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_clustering_terms_match_independent_computation(seeded_torch_rng):
+    """Check the neighbour term is -log of the probability that a sample and
+    its neighbour draw the same cluster, and the balance term the KL
+    divergence from the uniform distribution to the mean assignment."""
+    p = torch.softmax(torch.randn(6, 4), dim=1)
+    q = torch.softmax(torch.randn(6, 4), dim=1)
+    same = torch.stack([(p[i] * q[i]).sum() for i in range(6)])
+    torch.testing.assert_close(neighbor_consistency_loss(p, q), -torch.log(same))
+    uniform = torch.distributions.Categorical(probs=torch.full((4,), 0.25))
+    mean = torch.distributions.Categorical(probs=p.mean(dim=0))
+    torch.testing.assert_close(cluster_balance_loss(p),
+                               torch.distributions.kl_divergence(mean, uniform))
+
+
+def test_neighbor_term_sees_nearest_neighbors_from_the_training_set(blobs4, monkeypatch):
+    """Check the neighbour of each sample that the model is given is one of
+    its n_neighbors nearest neighbours in the training set, and that the
+    fitted net keeps no reference to the training data."""
+    X, _ = blobs4
+    X = X.astype(np.float32)
+    index = NearestNeighbors(n_neighbors=3).fit(X).kneighbors(return_distance=False)
+    pairs = []
+    train_terms = ClusteringModel.train_terms
+
+    def recording(self, X_batch, neighbors=None):
+        if self.training:
+            pairs.append((X_batch.numpy().copy(), neighbors.numpy().copy()))
+        return train_terms(self, X_batch, neighbors)
+
+    monkeypatch.setattr(ClusteringModel, "train_terms", recording)
+    model = AdversarialClustering(
+        4, n_neighbors=3, standardize=False, **{**SMALL, "max_epochs": 1}).fit(X)
+    rows = {x.tobytes(): i for i, x in enumerate(X)}
+    for batch, neighbors in pairs:
+        for x, neighbor in zip(batch, neighbors):
+            assert rows[neighbor.tobytes()] in index[rows[x.tobytes()]]
+    assert getattr(model.net_, "_rows", None) is None
+
+
+def test_paper_terms_only_computes_no_neighbors(blobs4, monkeypatch):
+    """Check neighbor_weight=0 trains the paper's model: no neighbour search,
+    a zero neighbour term."""
+    X, _ = blobs4
+
+    def fail(*args, **kwargs):
+        raise AssertionError("neighbours searched")
+
+    monkeypatch.setattr(NearestNeighbors, "fit", fail)
+    model = AdversarialClustering(
+        4, neighbor_weight=0.0, balance_weight=0.0, **{**SMALL, "max_epochs": 1}).fit(X)
+    assert model.history_[-1]["neighbor_loss"] == 0
 
 
 @pytest.mark.parametrize(
     "params, match",
-    [(dict(n_clusters=0), "n_clusters"), (dict(n_components=0), "n_components")],
+    [(dict(n_clusters=0), "n_clusters"), (dict(n_components=0), "n_components"),
+     (dict(n_neighbors=0), "n_neighbors"), (dict(neighbor_weight=-1.0), "neighbor_weight"),
+     (dict(balance_weight=-1.0), "balance_weight")],
 )
 def test_bad_parameters_are_named_in_the_error(blobs4, params, match):
     X, _ = blobs4

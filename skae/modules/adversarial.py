@@ -5,8 +5,9 @@ a prior, which it only has to sample, and a discriminator telling the
 codes from the prior's draws. The model computes every term: the
 reconstruction loss (``forward``, what the skorch criterion sees), the
 discriminators' losses and the encoder's adversarial (generator) loss; the
-net (:class:`skae.adversarial._AdversarialNet`) steps one optimizer per
-phase.
+net (:class:`skae.adversarial._AdversarialNet`) steps the autoencoder on
+the reconstruction and generator losses together, then the
+discriminators.
 """
 
 from collections import namedtuple
@@ -22,6 +23,10 @@ from .models import ReconstructionModel, ReconstructionTerms
 #: Per-code-part losses of the discriminators, and their accuracy on the
 #: batch (prior draws called real, codes fake), before their step.
 DiscriminatorTerms = namedtuple("DiscriminatorTerms", ["loss", "accuracy"])
+#: Per-sample loss terms of adversarial clustering besides the adversarial
+#: game: reconstruction, neighbour consistency, and the batch's cluster
+#: balance (one value, repeated per sample).
+ClusteringTerms = namedtuple("ClusteringTerms", ["reconstruction", "neighbor", "balance"])
 
 
 class Discriminator(nn.Module):
@@ -210,7 +215,10 @@ class AdversarialModel(ReconstructionModel):
         """
         loss, accuracy = [], []
         for disc, code, draw in zip(self.discriminators, parts, draws):
-            real, fake = disc(draw), disc(code.detach())
+            if getattr(disc, "batch_mean", False):  # each batch judged on its own
+                real, fake = disc(draw), disc(code.detach())
+            else:  # one pass over both
+                real, fake = disc(torch.cat([draw, code.detach()])).split([len(draw), len(code)])
             loss.append(losses.discriminator_loss(real, fake))
             with torch.no_grad():
                 correct = (real > 0).sum() + (fake < 0).sum()
@@ -314,6 +322,59 @@ class ClusteringModel(AdversarialModel):
         """
         k = self.n_clusters
         return torch.softmax(h[:, :k], dim=1), h[:, k:]
+
+    def train_terms(self, X, neighbors=None):
+        """Loss terms of a batch and the code parts they came from.
+
+        Parameters
+        ----------
+        X : Tensor of shape (n_samples, n_features)
+            Data in their own units.
+        neighbors : Tensor of shape (n_samples, n_features) or None
+            One neighbour of each sample (data in their own units), for the
+            neighbour-consistency term; None makes that term zero.
+
+        Returns
+        -------
+        terms : ClusteringTerms
+            Per-sample reconstruction loss, neighbour-consistency loss
+            (:func:`skae.losses.neighbor_consistency_loss`) and the batch's
+            :func:`skae.losses.cluster_balance_loss`, repeated per sample.
+        parts : tuple of Tensor
+            The code parts (cluster probabilities, style), still in the graph.
+        """
+        xs = self.scaler(X)
+        parts = self.code_parts(self.encoder(xs))
+        raw = self.decoder(self.decoder_input(parts))
+        proba = parts[0]
+        if neighbors is None:
+            neighbor = proba.new_zeros(len(X))
+        else:
+            neighbor = losses.neighbor_consistency_loss(
+                proba, self.cluster_probabilities(neighbors)
+            )
+        balance = losses.cluster_balance_loss(proba).expand(len(X))
+        terms = ClusteringTerms(self.likelihood.loss(raw, xs).mean(dim=1), neighbor, balance)
+        return terms, parts
+
+    def pick_neighbors(self, candidates):
+        """One of each row's candidate neighbours, drawn uniformly from the
+        model's own stream.
+
+        Parameters
+        ----------
+        candidates : Tensor of shape (n_samples, n_neighbors)
+            Row indices (any numeric dtype) of each sample's neighbours.
+
+        Returns
+        -------
+        Tensor of shape (n_samples,), int64
+        """
+        n, k = candidates.shape
+        column = torch.randint(
+            k, (n,), generator=self.generator.get(candidates.device), device=candidates.device
+        )
+        return candidates[torch.arange(n, device=candidates.device), column].long()
 
     def cluster_probabilities(self, x):
         """Softmax cluster probabilities of ``x`` (data in their own units).
