@@ -150,6 +150,36 @@ def test_model_terms_are_the_graph_term_and_head_reconstruction():
     torch.testing.assert_close(terms.reconstruction, rec)
 
 
+def test_input_noise_perturbs_the_encoder_inputs_in_training_only():
+    """Check that, in training, the encoder sees the rows plus input_noise
+    times Gaussian noise (drawn before the negatives, from the model's own
+    generator) while the reconstruction target stays the clean row; in
+    evaluation the rows go in clean."""
+    torch.manual_seed(0)
+    model = NeighborEmbeddingModel(
+        MLPEncoder(4, (8,), 2), MLPDecoder(2, (8,), 4), Gaussian(),
+        negative_sample_rate=3, input_noise=0.5, seed=5,
+    )
+    head, tail = torch.randn(6, 4), torch.randn(6, 4)
+    terms = model.train()(head, tail)
+    generator = torch.Generator().manual_seed(5)
+    noisy = torch.cat([head, tail]) + 0.5 * torch.randn(12, 4, generator=generator)
+    pick = torch.randint(6, (6, 3), generator=generator)
+    z = model.encoder(noisy)
+    expected = umap_cross_entropy(z[:6], z[6:], z[6:][pick], model.a, model.b)
+    torch.testing.assert_close(terms.neighbors, expected)
+    rec = ((model.decoder(z[:6]) - head) ** 2).mean(dim=1)
+    torch.testing.assert_close(terms.reconstruction, rec)
+    model.eval()
+    model.generator = type(model.generator)(5)
+    clean = model(head, tail)
+    z_head, z_tail = model.encoder(head), model.encoder(tail)
+    pick = torch.randint(6, (6, 3), generator=torch.Generator().manual_seed(5))
+    torch.testing.assert_close(
+        clean.neighbors, umap_cross_entropy(z_head, z_tail, z_tail[pick], model.a, model.b)
+    )
+
+
 # ----------------------------------------------------------------------
 # What the estimator is for
 # ----------------------------------------------------------------------
