@@ -18,6 +18,7 @@ dataset:
   codes;
 * fit seconds, and seconds to transform 100,000 new points (the test set
   tiled; ``--n-transform``);
+* the machine's 1-minute load average when the row was measured;
 * for the methods that invert (PCA, UMAP's ``inverse_transform``, the
   autoencoders), the held-out reconstruction error from the 2-D test codes:
   mean squared error per feature, in the data's units (pixels 0-16 for
@@ -122,6 +123,9 @@ def evaluate(model, X_train, X_test, y_train, y_test, n_transform):
     start = time.perf_counter()
     model.transform(X_big)
     row["transform_s"] = time.perf_counter() - start
+    # The machine's 1-minute load average as the row ends: seconds measured
+    # under different loads are not comparable side by side.
+    row["load"] = os.getloadavg()[0]
     return row
 
 
@@ -152,7 +156,7 @@ def main(argv=None):
         emit(f"\n{data}: {X_train.shape[0]} train / {X_test.shape[0]} test, "
              f"{X_train.shape[1]} features")
         emit(f"{'method':27} {'trust':>6} {'logreg':>6} {'10-NN':>6} {'fit s':>7} "
-             f"{'transform s':>11} {'rec MSE':>9}")
+             f"{'transform s':>11} {'rec MSE':>9} {'load':>5}")
         for name, model in methods().items():
             if args.methods and name not in args.methods.split(","):
                 continue
@@ -160,7 +164,7 @@ def main(argv=None):
             results[data, name] = row
             rec = f"{row['rec']:9.3f}" if "rec" in row else f"{'n/a':>9}"
             emit(f"{name:27} {row['trust']:6.3f} {row['logreg']:6.3f} {row['knn']:6.3f} "
-                 f"{row['fit_s']:7.1f} {row['transform_s']:11.2f} {rec}")
+                 f"{row['fit_s']:7.1f} {row['transform_s']:11.2f} {rec} {row['load']:5.1f}")
             # Written as it goes: a run stopped early keeps its rows.
             out.write_text("\n".join(lines) + "\n")
 

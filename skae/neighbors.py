@@ -16,8 +16,9 @@ from .modules.neighbors import OBJECTIVES, NeighborEmbeddingModel
 from .utils.validation import Interval, StrOptions
 
 
-#: Edge samples of a fit with max_epochs="auto" (about 2,000 steps of 512).
-_AUTO_EDGE_SAMPLES = 1_000_000
+#: Edge samples of a fit with max_epochs="auto" (about 12,000 steps of 512),
+#: within 10 to 50 epochs.
+_AUTO_EDGE_SAMPLES = 6_000_000
 
 
 class _CosineToZero(LRScheduler):

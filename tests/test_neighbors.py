@@ -307,12 +307,16 @@ def test_few_samples_use_every_other_sample_as_neighbour():
 
 
 def test_auto_epochs_and_cosine_schedule():
-    """Check that max_epochs="auto" gives about a million edge samples
+    """Check that max_epochs="auto" gives about six million edge samples
     (within 10 to 50 epochs) and that the cosine schedule ends near zero,
     while "constant" keeps lr."""
-    X = _blobs(1000, d=3)
-    ne = NeighborEmbeddingAE(hidden_layer_sizes=(8,), n_neighbors=25, random_state=0).fit(X)
-    assert ne.n_epochs_ == 40  # 1e6 / (1000 * 25)
+    ne = NeighborEmbeddingAE(n_neighbors=25)
+    assert ne._n_epochs(6000) == 40  # 6e6 / (6000 * 25)
+    assert ne._n_epochs(100) == 50 and ne._n_epochs(1_000_000) == 10
+    X = _blobs(200, d=3)
+    ne = NeighborEmbeddingAE(hidden_layer_sizes=(8,), n_neighbors=5, max_epochs=3,
+                             random_state=0).fit(X)
+    assert ne.n_epochs_ == 3
     assert ne.net_.optimizer_.param_groups[0]["lr"] < 1e-2 * ne.lr
     ne = NeighborEmbeddingAE(hidden_layer_sizes=(8,), n_neighbors=5, max_epochs=3,
                              lr_schedule="constant", random_state=0).fit(X)
