@@ -151,10 +151,12 @@ class NeighborEmbeddingAE(_BaseAE):
     max_epochs : int or "auto", default="auto"
         Passes over the graph's edges (an epoch samples ``n_samples *
         n_neighbors`` edges, in proportion to their weights). ``"auto"``
-        gives about a million edge samples in all (2,000 steps of 512),
-        between 10 and 50 epochs: 49 for 1,347 digits, 10 for 8,000 MNIST
-        images. UMAP runs 500 epochs on data this small; the network,
-        shared by all points, needs fewer.
+        gives about six million edge samples in all (12,000 steps of 512),
+        within 10 to 50 epochs: 50 for 1,347 digits and for 8,000 MNIST
+        images, 10 from 40,000 samples on. UMAP runs 500 epochs on data
+        this small; the network, shared by all points, needs fewer (on
+        8,000 MNIST images the held-out trustworthiness rose from 0.907
+        after 10 epochs to 0.929 after 30).
     batch_size : int, default=512
         Edges per gradient step (each brings ``negative_sample_rate``
         negative pairs).
