@@ -282,10 +282,19 @@ def test_partial_fit_trains_one_epoch_per_chunk():
 
 
 def test_fitted_attributes():
-    """Check a_, b_ (UMAP's curve; None for t-SNE) and n_components_."""
+    """Check a_, b_ (UMAP's curve; None for t-SNE) and input_noise_scale_:
+    input_noise times the median nearest-neighbour distance, per feature,
+    in the standardised units, handed to the model."""
     X = _blobs()
     ne = NeighborEmbeddingAE(min_dist=0.5, hidden_layer_sizes=(8,), max_epochs=1).fit(X)
     assert (ne.a_, ne.b_) == pytest.approx(umap_curve_params(1.0, 0.5))
+    gaps = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1)) + np.diag(np.full(len(X), np.inf))
+    common = np.sqrt(np.mean(X.var(axis=0)))
+    expected = 0.75 * np.median(gaps.min(axis=1)) / common / np.sqrt(X.shape[1])
+    assert ne.input_noise_scale_ == pytest.approx(expected)
+    assert ne.net_.module_.input_noise == pytest.approx(expected)
+    ne = NeighborEmbeddingAE(input_noise=0, hidden_layer_sizes=(8,), max_epochs=1).fit(X)
+    assert ne.input_noise_scale_ == 0 and ne.net_.module_.input_noise == 0
     ne = NeighborEmbeddingAE(objective="tsne", perplexity=5, hidden_layer_sizes=(8,),
                              max_epochs=1).fit(X)
     assert ne.a_ is None and ne.b_ is None
