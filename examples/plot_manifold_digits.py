@@ -1,7 +1,7 @@
 """
-==================================================================
+====================================================================
 2-D maps of new digits: autoencoders beside PCA, Isomap, UMAP, t-SNE
-==================================================================
+====================================================================
 
 An undercomplete autoencoder is a nonlinear generalisation of PCA: the
 encoder ``h`` maps each 64-pixel digit to a 2-D code and the decoder ``g``
