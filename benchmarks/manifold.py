@@ -208,7 +208,8 @@ def main(argv=None):
             # Written as it goes: a run stopped early keeps its rows.
             out.write_text("\n".join(lines) + "\n")
 
-    emit("\nTargets, NeighborEmbeddingAE (defaults) against UMAP (defaults):")
+    if results:
+        emit("\nTargets, NeighborEmbeddingAE (defaults) against UMAP (defaults):")
     ours, umap = "NeighborEmbeddingAE", "UMAP"
     beaten = []
     for data in args.datasets.split(","):
