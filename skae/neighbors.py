@@ -4,6 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.neighbors import NearestNeighbors
 from skorch.callbacks import LRScheduler
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
@@ -16,8 +17,9 @@ from .modules.neighbors import OBJECTIVES, NeighborEmbeddingModel
 from .utils.validation import Interval, StrOptions
 
 
-#: Edge samples of a fit with max_epochs="auto" (about 2,000 steps of 512).
-_AUTO_EDGE_SAMPLES = 1_000_000
+#: Edge samples of a fit with max_epochs="auto" (about 12,000 steps of 512),
+#: within 10 to 50 epochs.
+_AUTO_EDGE_SAMPLES = 6_000_000
 
 
 class _CosineToZero(LRScheduler):
@@ -116,13 +118,28 @@ class NeighborEmbeddingAE(_BaseAE):
         perplexity`` neighbours per sample (``objective="tsne"``).
     negative_sample_rate : int, default=5
         Non-neighbour pairs drawn per edge, which push codes apart.
+    input_noise : float, default=0.75
+        Size of the Gaussian noise added to the encoder's inputs during
+        training, relative to the data's typical spacing: the noise's
+        expected length is ``input_noise`` times the median distance from a
+        training sample to its nearest neighbour (``input_noise_scale_`` is
+        the resulting per-feature standard deviation, in the units the
+        network sees). The decoder still reconstructs the clean rows. An
+        encoder trained on the training rows alone fits their graph but
+        maps new rows less well (on the digits, trustworthiness 0.985 on
+        the training codes, 0.943 on the test codes, without noise); with
+        the noise it learns the map on a neighbourhood of each row, and new
+        rows land beside their neighbours. Tied to the nearest-neighbour
+        distance, the noise stays below the gaps between the layers of a
+        thin manifold (a swiss roll) and between the clusters of the data.
+        0 turns it off.
     reconstruction_weight : float, default=0.1
         Weight of the reconstruction term (per feature) against the
         neighbour term (per edge). It trains the decoder for
         :meth:`inverse_transform` and :meth:`score_samples`, and keeps in
         the codes information the graph alone would drop; 0 gives
         parametric UMAP or t-SNE, whose decoder is then untrained.
-    hidden_layer_sizes : tuple of int, default=(256, 256)
+    hidden_layer_sizes : tuple of int, default=(128, 128, 128)
         Widths of the encoder's hidden layers; the decoder mirrors them.
     activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \
             default="relu"
@@ -141,10 +158,12 @@ class NeighborEmbeddingAE(_BaseAE):
     max_epochs : int or "auto", default="auto"
         Passes over the graph's edges (an epoch samples ``n_samples *
         n_neighbors`` edges, in proportion to their weights). ``"auto"``
-        gives about a million edge samples in all (2,000 steps of 512),
-        between 10 and 50 epochs: 49 for 1,347 digits, 10 for 8,000 MNIST
-        images. UMAP runs 500 epochs on data this small; the network,
-        shared by all points, needs fewer.
+        gives about six million edge samples in all (12,000 steps of 512),
+        within 10 to 50 epochs: 50 for 1,347 digits and for 8,000 MNIST
+        images, 10 from 40,000 samples on. UMAP runs 500 epochs on data
+        this small; the network, shared by all points, needs fewer (on
+        8,000 MNIST images the held-out trustworthiness rose from 0.907
+        after 10 epochs to 0.929 after 30).
     batch_size : int, default=512
         Edges per gradient step (each brings ``negative_sample_rate``
         negative pairs).
@@ -198,6 +217,11 @@ class NeighborEmbeddingAE(_BaseAE):
         UMAP's curve ``1 / (1 + a d^(2b))`` (None for ``objective="tsne"``).
     noise_scale_ : float or None
         Noise scale of the likelihood behind :meth:`score_samples`.
+    input_noise_scale_ : float
+        Per-feature standard deviation of the training input noise, in the
+        units the network sees (``input_noise`` times the median
+        nearest-neighbour distance, divided by the root of the number of
+        features).
     mean_ : ndarray of shape (n_features_in_,) or None
         Per-feature mean used for standardisation (None when off).
     scale_ : ndarray of shape (n_features_in_,) or None
@@ -252,6 +276,7 @@ class NeighborEmbeddingAE(_BaseAE):
         "spread": [Interval(Real, 0, None, closed="neither")],
         "perplexity": [Interval(Real, 1, None, closed="neither")],
         "negative_sample_rate": [Interval(Integral, 1, None, closed="left")],
+        "input_noise": [Interval(Real, 0, None, closed="left")],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
         "lr_schedule": [StrOptions({"cosine", "constant"})],
@@ -268,8 +293,9 @@ class NeighborEmbeddingAE(_BaseAE):
         spread=1.0,
         perplexity=30.0,
         negative_sample_rate=5,
+        input_noise=0.75,
         reconstruction_weight=0.1,
-        hidden_layer_sizes=(256, 256),
+        hidden_layer_sizes=(128, 128, 128),
         activation="relu",
         architecture=None,
         loss="mse",
@@ -299,6 +325,7 @@ class NeighborEmbeddingAE(_BaseAE):
         self.spread = spread
         self.perplexity = perplexity
         self.negative_sample_rate = negative_sample_rate
+        self.input_noise = input_noise
         self.reconstruction_weight = reconstruction_weight
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -336,13 +363,33 @@ class NeighborEmbeddingAE(_BaseAE):
 
     def _data_attributes(self, X):
         attributes = super()._data_attributes(X)
+        unit = 1.0
         if attributes["scale_"] is not None:
             # One scale for every feature: the network sees the geometry the
             # graph was built in (per-feature scaling would magnify rare
             # pixels that the graph's distances barely weigh).
-            common = np.sqrt(np.mean(attributes["scale_"].astype(np.float64) ** 2))
-            attributes["scale_"] = np.full_like(attributes["scale_"], max(common, 1e-12))
+            common = max(np.sqrt(np.mean(attributes["scale_"].astype(np.float64) ** 2)), 1e-12)
+            attributes["scale_"] = np.full_like(attributes["scale_"], common)
+            unit = common
+        attributes["input_noise_scale_"] = self._noise_scale(X) / unit
+        # Read by _build_module, which is called before the attributes are set.
+        self._fit_input_noise = attributes["input_noise_scale_"]
         return attributes
+
+    def _noise_scale(self, X):
+        """Per-feature standard deviation of the input noise, in ``X``'s
+        units: ``input_noise`` times the median distance from a sample to
+        its nearest neighbour (up to 2,000 evenly spaced samples, against
+        all), shared among the features (divided by their root count)."""
+        if self.input_noise == 0:
+            return 0.0
+        n = len(X)
+        queries = X[np.linspace(0, n - 1, min(n, 2000)).astype(np.int64)]
+        nn = NearestNeighbors(n_neighbors=2).fit(X)
+        distances = nn.kneighbors(queries)[0][:, 1]
+        positive = distances[distances > 0]
+        typical = float(np.median(positive)) if len(positive) else 0.0
+        return self.input_noise * typical / np.sqrt(X.shape[1])
 
     def _curve(self):
         if self.objective != "umap":
@@ -361,6 +408,7 @@ class NeighborEmbeddingAE(_BaseAE):
             a=1.0 if a is None else a,
             b=1.0 if b is None else b,
             negative_sample_rate=self.negative_sample_rate,
+            input_noise=getattr(self, "_fit_input_noise", 0.0),
             seed=seed,
         )
 

@@ -150,6 +150,36 @@ def test_model_terms_are_the_graph_term_and_head_reconstruction():
     torch.testing.assert_close(terms.reconstruction, rec)
 
 
+def test_input_noise_perturbs_the_encoder_inputs_in_training_only():
+    """Check that, in training, the encoder sees the rows plus input_noise
+    times Gaussian noise (drawn before the negatives, from the model's own
+    generator) while the reconstruction target stays the clean row; in
+    evaluation the rows go in clean."""
+    torch.manual_seed(0)
+    model = NeighborEmbeddingModel(
+        MLPEncoder(4, (8,), 2), MLPDecoder(2, (8,), 4), Gaussian(),
+        negative_sample_rate=3, input_noise=0.5, seed=5,
+    )
+    head, tail = torch.randn(6, 4), torch.randn(6, 4)
+    terms = model.train()(head, tail)
+    generator = torch.Generator().manual_seed(5)
+    noisy = torch.cat([head, tail]) + 0.5 * torch.randn(12, 4, generator=generator)
+    pick = torch.randint(6, (6, 3), generator=generator)
+    z = model.encoder(noisy)
+    expected = umap_cross_entropy(z[:6], z[6:], z[6:][pick], model.a, model.b)
+    torch.testing.assert_close(terms.neighbors, expected)
+    rec = ((model.decoder(z[:6]) - head) ** 2).mean(dim=1)
+    torch.testing.assert_close(terms.reconstruction, rec)
+    model.eval()
+    model.generator = type(model.generator)(5)
+    clean = model(head, tail)
+    z_head, z_tail = model.encoder(head), model.encoder(tail)
+    pick = torch.randint(6, (6, 3), generator=torch.Generator().manual_seed(5))
+    torch.testing.assert_close(
+        clean.neighbors, umap_cross_entropy(z_head, z_tail, z_tail[pick], model.a, model.b)
+    )
+
+
 # ----------------------------------------------------------------------
 # What the estimator is for
 # ----------------------------------------------------------------------
@@ -252,10 +282,19 @@ def test_partial_fit_trains_one_epoch_per_chunk():
 
 
 def test_fitted_attributes():
-    """Check a_, b_ (UMAP's curve; None for t-SNE) and n_components_."""
+    """Check a_, b_ (UMAP's curve; None for t-SNE) and input_noise_scale_:
+    input_noise times the median nearest-neighbour distance, per feature,
+    in the standardised units, handed to the model."""
     X = _blobs()
     ne = NeighborEmbeddingAE(min_dist=0.5, hidden_layer_sizes=(8,), max_epochs=1).fit(X)
     assert (ne.a_, ne.b_) == pytest.approx(umap_curve_params(1.0, 0.5))
+    gaps = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1)) + np.diag(np.full(len(X), np.inf))
+    common = np.sqrt(np.mean(X.var(axis=0)))
+    expected = 0.75 * np.median(gaps.min(axis=1)) / common / np.sqrt(X.shape[1])
+    assert ne.input_noise_scale_ == pytest.approx(expected)
+    assert ne.net_.module_.input_noise == pytest.approx(expected)
+    ne = NeighborEmbeddingAE(input_noise=0, hidden_layer_sizes=(8,), max_epochs=1).fit(X)
+    assert ne.input_noise_scale_ == 0 and ne.net_.module_.input_noise == 0
     ne = NeighborEmbeddingAE(objective="tsne", perplexity=5, hidden_layer_sizes=(8,),
                              max_epochs=1).fit(X)
     assert ne.a_ is None and ne.b_ is None
@@ -277,12 +316,16 @@ def test_few_samples_use_every_other_sample_as_neighbour():
 
 
 def test_auto_epochs_and_cosine_schedule():
-    """Check that max_epochs="auto" gives about a million edge samples
+    """Check that max_epochs="auto" gives about six million edge samples
     (within 10 to 50 epochs) and that the cosine schedule ends near zero,
     while "constant" keeps lr."""
-    X = _blobs(1000, d=3)
-    ne = NeighborEmbeddingAE(hidden_layer_sizes=(8,), n_neighbors=25, random_state=0).fit(X)
-    assert ne.n_epochs_ == 40  # 1e6 / (1000 * 25)
+    ne = NeighborEmbeddingAE(n_neighbors=25)
+    assert ne._n_epochs(6000) == 40  # 6e6 / (6000 * 25)
+    assert ne._n_epochs(100) == 50 and ne._n_epochs(1_000_000) == 10
+    X = _blobs(200, d=3)
+    ne = NeighborEmbeddingAE(hidden_layer_sizes=(8,), n_neighbors=5, max_epochs=3,
+                             random_state=0).fit(X)
+    assert ne.n_epochs_ == 3
     assert ne.net_.optimizer_.param_groups[0]["lr"] < 1e-2 * ne.lr
     ne = NeighborEmbeddingAE(hidden_layer_sizes=(8,), n_neighbors=5, max_epochs=3,
                              lr_schedule="constant", random_state=0).fit(X)

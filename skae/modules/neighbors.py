@@ -24,9 +24,15 @@ class NeighborEmbeddingModel(ReconstructionModel):
     tails (as parametric UMAP does: other edges' ends, almost never
     neighbours), and returns per edge
 
-    * ``neighbors``: its graph term, :func:`skae.losses.umap_cross_entropy` (``objective="umap"``) or
-      :func:`skae.losses.tsne_kl_terms` (``"tsne"``);
+    * ``neighbors``: its graph term, :func:`skae.losses.umap_cross_entropy`
+      (``objective="umap"``) or :func:`skae.losses.tsne_kl_terms`
+      (``"tsne"``);
     * ``reconstruction``: the reconstruction loss of the head row.
+
+    In training, ``input_noise`` adds Gaussian noise to the encoder's
+    inputs (both ends): the encoder then learns the map on a neighbourhood
+    of each training row, not on the row alone, which is what places new
+    rows beside their neighbours.
 
     Parameters
     ----------
@@ -38,6 +44,10 @@ class NeighborEmbeddingModel(ReconstructionModel):
         UMAP's curve (``min_dist=0.1``, ``spread=1``); unused by ``"tsne"``.
     negative_sample_rate : int, default=5
         Negative samples per edge.
+    input_noise : float, default=0.0
+        Standard deviation of the Gaussian noise added, in training only,
+        to the scaled rows before the encoder; the reconstruction target
+        stays the clean row.
     seed : int, default=0
         Seed of the negative samples.
 
@@ -54,12 +64,13 @@ class NeighborEmbeddingModel(ReconstructionModel):
     """
 
     def __init__(self, encoder, decoder, likelihood, scaler=None, *, objective="umap",
-                 a=1.577, b=0.895, negative_sample_rate=5, seed=0):
+                 a=1.577, b=0.895, negative_sample_rate=5, input_noise=0.0, seed=0):
         super().__init__(encoder, decoder, likelihood, scaler)
         self.objective = objective
         self.a = a
         self.b = b
         self.negative_sample_rate = negative_sample_rate
+        self.input_noise = input_noise
         self.generator = TorchGenerator(seed)
 
     def forward(self, head, tail):
@@ -76,7 +87,12 @@ class NeighborEmbeddingModel(ReconstructionModel):
         """
         n = len(head)
         xs = self.scaler(torch.cat([head, tail]))
-        codes = self.encoder(xs)
+        inputs = xs
+        if self.training and self.input_noise > 0:
+            inputs = xs + self.input_noise * torch.randn(
+                xs.shape, generator=self.generator.get(xs.device), device=xs.device, dtype=xs.dtype
+            )
+        codes = self.encoder(inputs)
         z_head, z_tail = codes[:n], codes[n:]
         pick = torch.randint(
             n, (n, self.negative_sample_rate), generator=self.generator.get(head.device),
