@@ -37,6 +37,11 @@ from .utils.validation import Interval, StrOptions
 #: they are, as in the labelled/unlabelled batches of semi-supervised methods.
 _LABELLED_SHARE = 0.25
 
+#: ``batch_size="auto"``: ``n_samples // 40`` rows, at least 32 and at most
+#: 128 (about 40 gradient steps per epoch on small data sets, where a fixed
+#: batch of 128 leaves the network under-trained after ``max_epochs``).
+_AUTO_BATCH = (32, 128, 40)
+
 
 class _SemiSupervisedSplit:
     """skorch's ``train_split`` of the supervised estimators.
@@ -197,6 +202,7 @@ class _SupervisedAE(_BaseAE):
         "noise_level": [Interval(Real, 0, None, closed="left")],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "freeze_epochs": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
     }
 
     _task = None
@@ -264,9 +270,21 @@ class _SupervisedAE(_BaseAE):
             **self._model_options(),
         )
 
-    def _pretraining_params(self, device):
+    def _batch_size(self, n_samples):
+        """``batch_size`` with "auto" resolved for ``n_samples`` rows."""
+        if self.batch_size != "auto":
+            return self.batch_size
+        return int(min(_AUTO_BATCH[1], max(_AUTO_BATCH[0], n_samples // _AUTO_BATCH[2])))
+
+    def _make_net(self, module, n_samples, *args, **kwargs):
+        net = super()._make_net(module, n_samples, *args, **kwargs)
+        # skorch reads batch_size when it iterates, not when it initialises.
+        net.batch_size = self._batch_size(n_samples)
+        return net
+
+    def _pretraining_params(self, device, n_samples):
         return {
-            "batch_size": self.batch_size,
+            "batch_size": self._batch_size(n_samples),
             "lr": self.lr,
             "optimizer": self.optimizer,
             "weight_decay": self.weight_decay,
@@ -283,7 +301,7 @@ class _SupervisedAE(_BaseAE):
     def _pretrain(self, module, X, y, seed, device):
         if self.pretraining is None:
             return {"pretraining_history_": None}
-        params = self._pretraining_params(device)
+        params = self._pretraining_params(device, len(X))
         if self.pretraining == "stacked":
             histories = greedy_layerwise(
                 module.encoder, module.decoder, X,
@@ -452,7 +470,7 @@ _SHARED_PARAMETERS = """\
         Maximum number of epochs of the pretraining (of each layer for
         ``"stacked"``); it stops early on the reconstruction of held-out
         rows.
-    noise : {"gaussian", "masking", "salt_and_pepper"} or None, default="masking"
+    noise : {"gaussian", "masking", "salt_and_pepper"} or None, default=None
         Corruption of the input during pretraining and fine-tuning (see
         :class:`~skae.DenoisingAE`); None for none.
     noise_level : float, default=0.2
@@ -480,8 +498,10 @@ _TRAINING_PARAMETERS = """\
         Maximum number of epochs of the fine-tuning; an epoch passes over
         the unlabelled rows once and over the labelled ones as often as
         needed for them to make a quarter of it.
-    batch_size : int, default=128
-        Samples per gradient step.
+    batch_size : int or "auto", default="auto"
+        Samples per gradient step (pretraining and fine-tuning). "auto"
+        takes ``n_samples // 40``, at least 32 and at most 128: small data
+        sets get about 40 steps per epoch.
     lr : float, default=1e-3
         Learning rate.
     optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \
@@ -564,16 +584,22 @@ class AutoEncoderClassifier(ClassifierMixin, _SupervisedAE):
     autoencoder is first trained on every row of ``X`` (``pretraining``:
     all layers at once, or greedily layer by layer); its decoder stays, and
     a softmax head on the code makes the classifier. The whole network is
-    then fine-tuned on three terms:
+    then fine-tuned on four terms:
 
     - the cross-entropy of the labelled rows;
     - ``reconstruction_weight`` times the reconstruction error of every
       row, which keeps the code an autoencoder's;
     - the cross-entropy of the unlabelled rows against pseudo-labels
-      propagated over the current codes by scikit-learn's
-      :class:`~sklearn.semi_supervised.LabelSpreading` every
+      propagated over the current codes (cosine neighbours) by
+      scikit-learn's :class:`~sklearn.semi_supervised.LabelSpreading` every
       ``propagation_interval`` epochs, each weighted by its certainty
-      [1]_ (``pseudo_labels=True``).
+      [1]_ (``pseudo_labels=True``);
+    - ``consistency_weight`` times the virtual adversarial consistency of
+      every row [4]_: the KL divergence between the predicted class
+      probabilities of the row and of the row moved by a small
+      perturbation in the direction that changes them most. It makes the
+      classifier smooth along the data, where the unlabelled rows are, and
+      keeps the propagation from feeding its own mistakes back.
 
     Semi-supervised by scikit-learn's convention: rows with ``y == -1`` are
     unlabelled; they train the autoencoder and receive pseudo-labels, and
@@ -585,10 +611,17 @@ class AutoEncoderClassifier(ClassifierMixin, _SupervisedAE):
 %(shared_parameters)s
     pseudo_labels : bool, default=True
         Add the pseudo-label term of the unlabelled rows.
-    propagation_interval : int, default=10
+    propagation_interval : int, default=5
         Epochs between two propagations of the labels over the codes.
     n_neighbors : int, default=10
         Neighbours of the k-nearest-neighbour graph of the propagation.
+    consistency_weight : float, default=1.0
+        Weight of the virtual adversarial consistency term; 0 for none.
+    perturbation : float, default=0.2
+        Length of its perturbation, relative to the root mean square length
+        of a batch's rows as the network sees them (the network's input
+        units: unstandardised pixels for ``loss_="bce"``); 0.2 is the
+        paper's 2.0 on MNIST pixels.
 %(training_parameters)s
 
     Attributes
@@ -622,6 +655,9 @@ class AutoEncoderClassifier(ClassifierMixin, _SupervisedAE):
     .. [3] D. Erhan, Y. Bengio, A. Courville, P.-A. Manzagol, P. Vincent and
        S. Bengio, "Why does unsupervised pre-training help deep learning?",
        JMLR 11, 2010.
+    .. [4] T. Miyato, S. Maeda, M. Koyama and S. Ishii, "Virtual adversarial
+       training: a regularization method for supervised and semi-supervised
+       learning", IEEE TPAMI 41(8), 2019.
 
     Examples
     --------
@@ -657,19 +693,19 @@ class AutoEncoderClassifier(ClassifierMixin, _SupervisedAE):
         architecture=None,
         pretraining="joint",
         pretraining_epochs=30,
-        noise="masking",
+        noise=None,
         noise_level=0.2,
         loss="auto",
         standardize="auto",
         reconstruction_weight=1.0,
         freeze_epochs=0,
         pseudo_labels=True,
-        propagation_interval=10,
+        propagation_interval=5,
         n_neighbors=10,
         consistency_weight=1.0,
         perturbation=0.2,
         max_epochs=50,
-        batch_size=128,
+        batch_size="auto",
         lr=1e-3,
         optimizer="adam",
         weight_decay=0.0,
@@ -905,14 +941,14 @@ class AutoEncoderRegressor(RegressorMixin, _SupervisedAE):
         architecture=None,
         pretraining="joint",
         pretraining_epochs=30,
-        noise="masking",
+        noise=None,
         noise_level=0.2,
         loss="auto",
         standardize="auto",
         reconstruction_weight=1.0,
         freeze_epochs=0,
         max_epochs=50,
-        batch_size=128,
+        batch_size="auto",
         lr=1e-3,
         optimizer="adam",
         weight_decay=0.0,
