@@ -4,7 +4,8 @@ An autoencoder is pretrained on every row (labelled or not), its encoder
 gets a prediction head and the whole network is fine-tuned on the labels,
 keeping the reconstruction of every row as a second term. The classifier is
 semi-supervised by scikit-learn's convention (``y == -1`` marks an
-unlabelled row) and adds pseudo-labels propagated over the codes.
+unlabelled row) and adds pseudo-labels propagated over the codes and the
+virtual adversarial consistency of its predictions on every row.
 """
 
 import math

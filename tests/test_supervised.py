@@ -16,7 +16,7 @@ from skae.supervised import _SemiSupervisedSplit
 
 def _small(cls=AutoEncoderClassifier, **params):
     defaults = dict(n_components=8, hidden_layer_sizes=(32,), pretraining_epochs=3,
-                    max_epochs=3, random_state=0)
+                    max_epochs=3, batch_size=128, random_state=0)
     return cls(**{**defaults, **params})
 
 
@@ -175,8 +175,9 @@ def test_early_stopping_monitors_held_out_labels(few_labels):
     """Check that early stopping records a validation loss and restores
     the best epoch's weights."""
     X, y_few, _, _ = few_labels
+    # A large step size overfits the 40 labelled training rows quickly.
     clf = _small(early_stopping=True, validation_fraction=0.2, max_epochs=30,
-                 n_iter_no_change=2).fit(X, y_few)
+                 n_iter_no_change=2, lr=3e-2).fit(X, y_few)
     valid = clf.history_[:, "valid_loss"]
     assert len(valid) < 30 and np.isfinite(valid).all()
 
