@@ -269,6 +269,7 @@ class _SupervisedAE(_BaseAE):
             task=self._task,
             **self._target_stats(),
             **self._model_options(),
+            seed=seed,
         )
 
     def _batch_size(self, n_samples):

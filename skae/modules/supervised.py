@@ -7,6 +7,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..utils.random import TorchGenerator
 from .models import ReconstructionModel
 
 #: Loss terms of the semi-supervised classifier: cross-entropy of the
@@ -70,6 +71,9 @@ class SupervisedModel(ReconstructionModel):
         of the row moved that far in the direction that changes them most,
         found by one power iteration (Miyato et al., "Virtual adversarial
         training", TPAMI 2019).
+    seed : int, default=0
+        Seed of the random start of the power iteration (the model's own
+        stream of draws: the global torch generator is not used).
 
     Examples
     --------
@@ -89,11 +93,12 @@ class SupervisedModel(ReconstructionModel):
 
     def __init__(self, encoder, decoder, head, likelihood, scaler=None, *,
                  task="classification", target_center=None, target_scale=None,
-                 perturbation=0.0):
+                 perturbation=0.0, seed=0):
         super().__init__(encoder, decoder, likelihood, scaler)
         self.head = head
         self.task = task
         self.perturbation = perturbation
+        self.generator = TorchGenerator(seed)
         if target_center is not None:
             self.register_buffer("target_center", torch.as_tensor(target_center).float())
             self.register_buffer("target_scale", torch.as_tensor(target_scale).float())
@@ -159,6 +164,8 @@ class SupervisedModel(ReconstructionModel):
         radius = self.perturbation * xs.detach().pow(2).flatten(1).sum(dim=1).mean().sqrt()
         # One power iteration from a random direction, a small step away
         # (1 % of the radius: far enough for float32 differences).
-        d = (1e-2 * radius * unit(torch.randn_like(xs))).requires_grad_()
+        start = torch.randn(xs.shape, generator=self.generator.get(xs.device),
+                            device=xs.device, dtype=xs.dtype)
+        d = (1e-2 * radius * unit(start)).requires_grad_()
         (grad,) = torch.autograd.grad(divergence(d).sum(), d)
         return divergence(radius * unit(grad.detach()))
