@@ -248,7 +248,7 @@ def test_batch_size_auto_gives_small_data_more_steps(few_labels):
     """Check that batch_size="auto" takes n_samples // 40 rows within
     [32, 128] for both stages, and that an integer is kept."""
     X, y_few, _, _ = few_labels
-    clf = _small(pretraining_epochs=1, max_epochs=1).fit(X, y_few)
+    clf = _small(pretraining_epochs=1, max_epochs=1, batch_size="auto").fit(X, y_few)
     assert clf.net_.batch_size == max(32, len(X) // 40)
     assert clf._batch_size(100_000) == 128 and clf._batch_size(100) == 32
     assert _small(batch_size=50).fit(X, y_few).net_.batch_size == 50
