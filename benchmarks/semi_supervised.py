@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/semi_supervised.py DATA_DIR [--draws 5] [--labels 100 1000]
-        [--methods ...] [--n-jobs 1] [--no-digits]
+        [--methods ...] [--n-jobs 1] [--no-digits] [--no-mnist]
         [--out benchmarks/results/semi_supervised.txt]
     python benchmarks/semi_supervised.py --summarize LOG [LOG ...] [--out ...]
 
@@ -216,6 +216,7 @@ def main(argv=None):
     parser.add_argument("--labels", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--methods", nargs="+", default=[*AE_METHODS, *BASELINES])
     parser.add_argument("--no-digits", action="store_true")
+    parser.add_argument("--no-mnist", action="store_true")
     parser.add_argument("--n-jobs", type=int, default=1,
                         help="fits run in parallel processes (one torch thread each)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"
@@ -241,6 +242,8 @@ def measure(args, lines):
         results = run("digits", X.astype(np.float32) / 16, y, 450, [50], args.methods,
                       args.draws, lines, args.n_jobs)
         targets(results, [50], lines, "digits")
+    if args.no_mnist:
+        return
     X, y = load_mnist(args.data_dir)
     results = run("MNIST", X, y, 2000, args.labels, args.methods, args.draws, lines,
                   args.n_jobs)

@@ -8,13 +8,15 @@ from sklearn.pipeline import make_pipeline
 
 from skae import AutoEncoderClassifier, AutoEncoderRegressor
 from skae._data import ArrayDataset
-from skae.modules.supervised import masked_mean_terms
+from skae.modules import MLPDecoder, MLPEncoder
+from skae.likelihoods import Gaussian
+from skae.modules.supervised import SupervisedModel, masked_mean_terms
 from skae.supervised import _SemiSupervisedSplit
 
 
 def _small(cls=AutoEncoderClassifier, **params):
     defaults = dict(n_components=8, hidden_layer_sizes=(32,), pretraining_epochs=3,
-                    max_epochs=3, random_state=0)
+                    max_epochs=3, batch_size=128, random_state=0)
     return cls(**{**defaults, **params})
 
 
@@ -82,7 +84,7 @@ def test_pretraining_beats_random_initialisation_with_few_labels():
     for c in range(4):
         y_few[np.flatnonzero(y[:300] == c)[:2]] = c
     params = dict(n_components=2, hidden_layer_sizes=(32,), noise=None, pseudo_labels=False,
-                  reconstruction_weight=0.0, pretraining_epochs=40, max_epochs=20,
+                  consistency_weight=0.0, reconstruction_weight=0.0, pretraining_epochs=40, max_epochs=20,
                   freeze_epochs=15, batch_size=32, lr=3e-3)
     scores = {
         pretraining: np.mean([
@@ -173,8 +175,9 @@ def test_early_stopping_monitors_held_out_labels(few_labels):
     """Check that early stopping records a validation loss and restores
     the best epoch's weights."""
     X, y_few, _, _ = few_labels
+    # A large step size overfits the 40 labelled training rows quickly.
     clf = _small(early_stopping=True, validation_fraction=0.2, max_epochs=30,
-                 n_iter_no_change=2).fit(X, y_few)
+                 n_iter_no_change=2, lr=3e-2).fit(X, y_few)
     valid = clf.history_[:, "valid_loss"]
     assert len(valid) < 30 and np.isfinite(valid).all()
 
@@ -198,3 +201,54 @@ def test_masked_mean_terms_average_over_the_mask():
     mask = torch.tensor([True, False, True, False])
     assert float(masked_mean_terms(values, mask).mean()) == pytest.approx(2.0)
     assert float(masked_mean_terms(values, torch.zeros(4, dtype=bool)).mean()) == 0.0
+
+
+def _kl_rows(model, x, r):
+    """KL divergence of the class probabilities at ``x + r`` from those at
+    ``x``, row by row, by torch.distributions."""
+    with torch.no_grad():
+        p = torch.distributions.Categorical(logits=model.head(model.encoder(x)))
+        q = torch.distributions.Categorical(logits=model.head(model.encoder(x + r)))
+    return torch.distributions.kl_divergence(p, q)
+
+
+def test_consistency_term_is_the_divergence_of_a_worst_case_perturbation():
+    """Check the virtual adversarial term: zero in evaluation mode and
+    without perturbation; in training, the divergence at a perturbation of
+    the stated length that is far worse than random perturbations of that
+    length (one power iteration finds the most sensitive direction)."""
+    torch.manual_seed(0)
+    model = SupervisedModel(MLPEncoder(50, (16,), 3), MLPDecoder(3, (16,), 50),
+                            torch.nn.Linear(3, 4), Gaussian(), perturbation=0.3)
+    x = torch.randn(64, 50)
+    y = torch.full((64,), -1)
+    model.train()
+    terms = model(x, y)
+    radius = 0.3 * x.pow(2).sum(dim=1).mean().sqrt()
+    random = torch.stack([
+        _kl_rows(model, x, radius * (d / d.norm(dim=1, keepdim=True)))
+        for d in torch.randn(20, 64, 50)
+    ])
+    # In 50 dimensions the worst direction of a row is worse than the
+    # worst of 20 random ones (for nearly every row: ReLU kinks), and far
+    # worse than their mean.
+    assert (terms.consistency > random.max(dim=0).values).float().mean() > 0.9
+    assert terms.consistency.mean() > 3 * random.mean()
+    # Its gradient reaches the network (the perturbation itself is fixed).
+    terms.consistency.mean().backward()
+    assert model.head.weight.grad.abs().sum() > 0
+    model.eval()
+    assert float(model(x, y).consistency.abs().sum()) == 0.0
+    model.train()
+    model.perturbation = 0.0
+    assert float(model(x, y).consistency.abs().sum()) == 0.0
+
+
+def test_batch_size_auto_gives_small_data_more_steps(few_labels):
+    """Check that batch_size="auto" takes n_samples // 40 rows within
+    [32, 128] for both stages, and that an integer is kept."""
+    X, y_few, _, _ = few_labels
+    clf = _small(pretraining_epochs=1, max_epochs=1, batch_size="auto").fit(X, y_few)
+    assert clf.net_.batch_size == max(32, len(X) // 40)
+    assert clf._batch_size(100_000) == 128 and clf._batch_size(100) == 32
+    assert _small(batch_size=50).fit(X, y_few).net_.batch_size == 50
