@@ -473,8 +473,8 @@ class ConditionalVAE(VAETransformer):
     def score_samples(self, X, y=None):
         """Importance-weighted estimate of ``log p(x | c)`` for each sample, in nats.
 
-        ``log (1/K sum_k p(x | z_k, c) p(z_k) / q(z_k | x))`` with ``K =
-        n_importance_samples`` draws ``z_k ~ q(z | x)``: a lower bound on
+        ``log (1/K sum_k p(x | z_k, c) p(z_k) / q(z_k | x, c))`` with ``K =
+        n_importance_samples`` draws ``z_k ~ q(z | x, c)``: a lower bound on
         ``log p(x | c)`` (in expectation) that tightens as ``K`` grows, a
         log-density of the data in their own units (as
         :meth:`VAETransformer.score_samples`). Without ``y`` (class
@@ -533,7 +533,7 @@ class ConditionalVAE(VAETransformer):
 
         ``elbo = reconstruction - kl`` with ``reconstruction = E_q[log p(x
         | z, c)]`` (the draws of :meth:`score_samples`) and ``kl = KL(q(z |
-        x) || p(z))`` in closed form, with weight 1 whatever ``beta`` is.
+        x, c) || p(z))`` in closed form, with weight 1 whatever ``beta`` is.
 
         Parameters
         ----------

@@ -87,7 +87,29 @@ class StandardNormal(nn.Module):
 # ----------------------------------------------------------------------
 # Priors of the adversarial autoencoders: they only have to be sampled.
 # ----------------------------------------------------------------------
-class GaussianMixture(nn.Module):
+class _SampledPrior(nn.Module):
+    """A prior of a fixed dimension drawn by ``sample(n, generator)``:
+    subclasses give ``_draw(n_samples, generator, device)``."""
+
+    def sample(self, n_samples, generator=None):
+        """Draw ``n_samples`` codes with ``generator`` (on its device).
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of draws.
+        generator : torch.Generator, default=None
+            Source of the draws; None uses torch's global generator.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+        """
+        device = generator.device if generator is not None else "cpu"
+        return self._draw(n_samples, generator, device)
+
+
+class GaussianMixture(_SampledPrior):
     """An equal-weight mixture of ``n_modes`` Gaussians, means on a circle.
 
     In 2-D the means lie evenly on a circle of radius ``radius`` and each
@@ -159,21 +181,7 @@ class GaussianMixture(nn.Module):
             torch.distributions.MultivariateNormal(means, scale_tril=scale_tril),
         )
 
-    def sample(self, n_samples, generator=None):
-        """Draw ``n_samples`` codes with ``generator`` (on its device).
-
-        Parameters
-        ----------
-        n_samples : int
-            Number of draws.
-        generator : torch.Generator, default=None
-            Source of the draws; None uses torch's global generator.
-
-        Returns
-        -------
-        Tensor of shape (n_samples, n_components)
-        """
-        device = generator.device if generator is not None else "cpu"
+    def _draw(self, n_samples, generator, device):
         means, scale_tril = self._components(torch.float32, device)
         mode = torch.randint(self.n_modes, (n_samples,), generator=generator, device=device)
         eps = torch.randn(n_samples, self.n_components, generator=generator, device=device)
@@ -194,7 +202,7 @@ class GaussianMixture(nn.Module):
         return self._distribution(z.dtype, z.device).log_prob(z)
 
 
-class Uniform(nn.Module):
+class Uniform(_SampledPrior):
     """Independent uniform coordinates on ``[low, high]``.
 
     Parameters
@@ -219,26 +227,12 @@ class Uniform(nn.Module):
         self.low = low
         self.high = high
 
-    def sample(self, n_samples, generator=None):
-        """Draw ``n_samples`` codes with ``generator`` (on its device).
-
-        Parameters
-        ----------
-        n_samples : int
-            Number of draws.
-        generator : torch.Generator, default=None
-            Source of the draws; None uses torch's global generator.
-
-        Returns
-        -------
-        Tensor of shape (n_samples, n_components)
-        """
-        device = generator.device if generator is not None else "cpu"
+    def _draw(self, n_samples, generator, device):
         u = torch.rand(n_samples, self.n_components, generator=generator, device=device)
         return self.low + (self.high - self.low) * u
 
 
-class SwissRoll(nn.Module):
+class SwissRoll(_SampledPrior):
     """A 2-D swiss roll: a spiral band, the codes' position along it uniform.
 
     Parameters
@@ -266,21 +260,7 @@ class SwissRoll(nn.Module):
         self.scale = scale
         self.noise = noise
 
-    def sample(self, n_samples, generator=None):
-        """Draw ``n_samples`` codes with ``generator`` (on its device).
-
-        Parameters
-        ----------
-        n_samples : int
-            Number of draws.
-        generator : torch.Generator, default=None
-            Source of the draws; None uses torch's global generator.
-
-        Returns
-        -------
-        Tensor of shape (n_samples, n_components)
-        """
-        device = generator.device if generator is not None else "cpu"
+    def _draw(self, n_samples, generator, device):
         # sqrt of a uniform: uniform density per unit length of the spiral
         # (its length element grows linearly with the radius).
         t = torch.rand(n_samples, generator=generator, device=device).sqrt()
@@ -290,7 +270,7 @@ class SwissRoll(nn.Module):
         return points + self.noise * eps
 
 
-class Categorical(nn.Module):
+class Categorical(_SampledPrior):
     """One-hot vectors of ``n_categories`` equally likely categories.
 
     Parameters
@@ -314,26 +294,12 @@ class Categorical(nn.Module):
     def n_components(self):
         return self.n_categories
 
-    def sample(self, n_samples, generator=None):
-        """Draw ``n_samples`` codes with ``generator`` (on its device).
-
-        Parameters
-        ----------
-        n_samples : int
-            Number of draws.
-        generator : torch.Generator, default=None
-            Source of the draws; None uses torch's global generator.
-
-        Returns
-        -------
-        Tensor of shape (n_samples, n_components)
-        """
-        device = generator.device if generator is not None else "cpu"
+    def _draw(self, n_samples, generator, device):
         k = torch.randint(self.n_categories, (n_samples,), generator=generator, device=device)
         return nn.functional.one_hot(k, self.n_categories).to(torch.float32)
 
 
-class Gaussian(StandardNormal):
+class Gaussian(_SampledPrior, StandardNormal):
     """The standard normal prior of a fixed dimension, drawn by ``sample(n, generator)``.
 
     Parameters
@@ -353,21 +319,7 @@ class Gaussian(StandardNormal):
         super().__init__()
         self.n_components = n_components
 
-    def sample(self, n_samples, generator=None):
-        """Draw ``n_samples`` codes with ``generator`` (on its device).
-
-        Parameters
-        ----------
-        n_samples : int
-            Number of draws.
-        generator : torch.Generator, default=None
-            Source of the draws; None uses torch's global generator.
-
-        Returns
-        -------
-        Tensor of shape (n_samples, n_components)
-        """
-        device = generator.device if generator is not None else "cpu"
+    def _draw(self, n_samples, generator, device):
         return torch.randn(n_samples, self.n_components, generator=generator, device=device)
 
 
