@@ -152,9 +152,10 @@ def test_model_terms_are_the_graph_term_and_head_reconstruction():
 
 def test_input_noise_perturbs_the_encoder_inputs_in_training_only():
     """Check that, in training, the encoder sees the rows plus input_noise
-    times Gaussian noise (drawn before the negatives, from the model's own
-    generator) while the reconstruction target stays the clean row; in
-    evaluation the rows go in clean."""
+    times Gaussian noise times a factor uniform in [0, 2] per row (drawn
+    before the negatives, from the model's own generator) while the
+    reconstruction target stays the clean row; in evaluation the rows go in
+    clean."""
     torch.manual_seed(0)
     model = NeighborEmbeddingModel(
         MLPEncoder(4, (8,), 2), MLPDecoder(2, (8,), 4), Gaussian(),
@@ -163,7 +164,9 @@ def test_input_noise_perturbs_the_encoder_inputs_in_training_only():
     head, tail = torch.randn(6, 4), torch.randn(6, 4)
     terms = model.train()(head, tail)
     generator = torch.Generator().manual_seed(5)
-    noisy = torch.cat([head, tail]) + 0.5 * torch.randn(12, 4, generator=generator)
+    noise = torch.randn(12, 4, generator=generator)
+    factor = torch.rand(12, 1, generator=generator)
+    noisy = torch.cat([head, tail]) + 0.5 * (2 * factor) * noise
     pick = torch.randint(6, (6, 3), generator=generator)
     z = model.encoder(noisy)
     expected = umap_cross_entropy(z[:6], z[6:], z[6:][pick], model.a, model.b)
@@ -290,7 +293,7 @@ def test_fitted_attributes():
     assert (ne.a_, ne.b_) == pytest.approx(umap_curve_params(1.0, 0.5))
     gaps = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1)) + np.diag(np.full(len(X), np.inf))
     common = np.sqrt(np.mean(X.var(axis=0)))
-    expected = 0.75 * np.median(gaps.min(axis=1)) / common / np.sqrt(X.shape[1])
+    expected = 1.0 * np.median(gaps.min(axis=1)) / common / np.sqrt(X.shape[1])
     assert ne.input_noise_scale_ == pytest.approx(expected)
     assert ne.net_.module_.input_noise == pytest.approx(expected)
     ne = NeighborEmbeddingAE(input_noise=0, hidden_layer_sizes=(8,), max_epochs=1).fit(X)
