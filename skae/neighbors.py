@@ -18,7 +18,7 @@ from .utils.validation import Interval, StrOptions
 
 
 #: Edge samples of a fit with max_epochs="auto" (about 23,000 steps of 512),
-#: within 10 to 100 epochs.
+#: within 10 to 100 epochs (at most 50 for a graph of under ten batches).
 _AUTO_EDGE_SAMPLES = 12_000_000
 
 
@@ -167,7 +167,8 @@ class NeighborEmbeddingAE(_BaseAE):
         n_neighbors`` edges, in proportion to their weights). ``"auto"``
         gives about twelve million edge samples in all (23,000 steps of
         512), within 10 to 100 epochs: 100 for 1,347 digits and for 8,000
-        MNIST images, 10 from 80,000 samples on. UMAP runs 500 epochs on
+        MNIST images, 10 from 80,000 samples on, and at most 50 for a
+        small graph (an epoch of fewer than ten batches). UMAP runs 500 epochs on
         data this small; the network, shared by all points, needs fewer (on
         8,000 MNIST images the held-out trustworthiness / 10-NN accuracy
         rose from 0.923 / 0.899 after 50 epochs to 0.932 / 0.919 after
@@ -430,7 +431,10 @@ class NeighborEmbeddingAE(_BaseAE):
         if self.max_epochs != "auto":
             return self.max_epochs
         per_epoch = n_samples * self.n_neighbors
-        return int(np.clip(round(_AUTO_EDGE_SAMPLES / per_epoch), 10, 100))
+        # A small graph (under ten batches) trains in fewer steps: at most 50
+        # epochs, as many as the estimator checks' tiny data need.
+        most = 100 if per_epoch >= 10 * self.batch_size else 50
+        return int(np.clip(round(_AUTO_EDGE_SAMPLES / per_epoch), 10, most))
 
     def _make_net(self, module, n_samples, *args, **kwargs):
         net = super()._make_net(module, n_samples, *args, **kwargs)

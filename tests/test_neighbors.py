@@ -333,12 +333,14 @@ def test_few_samples_use_every_other_sample_as_neighbour():
 
 
 def test_auto_epochs_and_cosine_schedule():
-    """Check that max_epochs="auto" gives about six million edge samples
-    (within 10 to 50 epochs) and that the cosine schedule ends near zero,
-    while "constant" keeps lr."""
+    """Check that max_epochs="auto" gives about twelve million edge samples
+    (within 10 to 100 epochs, at most 50 for a graph of under ten batches)
+    and that the cosine schedule ends near zero, while "constant" keeps
+    lr."""
     ne = NeighborEmbeddingAE(n_neighbors=25)
     assert ne._n_epochs(6000) == 80  # 12e6 / (6000 * 25)
-    assert ne._n_epochs(100) == 100 and ne._n_epochs(1_000_000) == 10
+    assert ne._n_epochs(1000) == 100 and ne._n_epochs(1_000_000) == 10
+    assert ne._n_epochs(200) == 50  # 5,000 edges: under ten batches of 512
     X = _blobs(200, d=3)
     ne = NeighborEmbeddingAE(hidden_layer_sizes=(8,), n_neighbors=5, max_epochs=3,
                              random_state=0).fit(X)
