@@ -17,9 +17,9 @@ from .modules.neighbors import OBJECTIVES, NeighborEmbeddingModel
 from .utils.validation import Interval, StrOptions
 
 
-#: Edge samples of a fit with max_epochs="auto" (about 12,000 steps of 512),
-#: within 10 to 50 epochs.
-_AUTO_EDGE_SAMPLES = 6_000_000
+#: Edge samples of a fit with max_epochs="auto" (about 23,000 steps of 512),
+#: within 10 to 100 epochs (at most 50 for a graph of under ten batches).
+_AUTO_EDGE_SAMPLES = 12_000_000
 
 
 class _CosineToZero(LRScheduler):
@@ -118,7 +118,7 @@ class NeighborEmbeddingAE(_BaseAE):
         perplexity`` neighbours per sample (``objective="tsne"``).
     negative_sample_rate : int, default=5
         Non-neighbour pairs drawn per edge, which push codes apart.
-    input_noise : float, default=0.75
+    input_noise : float, default=1.0
         Size of the Gaussian noise added to the encoder's inputs during
         training, relative to the data's typical spacing: the noise's
         expected length is ``input_noise`` times the median distance from a
@@ -129,10 +129,13 @@ class NeighborEmbeddingAE(_BaseAE):
         maps new rows less well (on the digits, trustworthiness 0.985 on
         the training codes, 0.943 on the test codes, without noise); with
         the noise it learns the map on a neighbourhood of each row, and new
-        rows land beside their neighbours. Tied to the nearest-neighbour
-        distance, the noise stays below the gaps between the layers of a
-        thin manifold (a swiss roll) and between the clusters of the data.
-        0 turns it off.
+        rows land beside their neighbours. Each row's noise is scaled by a
+        factor drawn uniformly in ``[0, 2]``: Gaussian noise in many
+        dimensions has an almost fixed length, and new rows lie at every
+        distance from the training rows, near and far. Tied to the
+        nearest-neighbour distance, the noise stays below the gaps between
+        the layers of a thin manifold (a swiss roll) and between the
+        clusters of the data. 0 turns it off.
     reconstruction_weight : float, default=0.1
         Weight of the reconstruction term (per feature) against the
         neighbour term (per edge). It trains the decoder for
@@ -142,8 +145,12 @@ class NeighborEmbeddingAE(_BaseAE):
     hidden_layer_sizes : tuple of int, default=(128, 128, 128)
         Widths of the encoder's hidden layers; the decoder mirrors them.
     activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu"}, \
-            default="relu"
-        Hidden activation. The code layer is linear.
+            default="gelu"
+        Hidden activation. The code layer is linear. A smooth activation
+        maps new points better than ReLU's piecewise-linear map (on the
+        digits, held-out trustworthiness 0.967 against 0.962 and 10-NN
+        accuracy 0.964 against 0.946, mean of three seeds, and a lower
+        reconstruction error).
     %(architecture)s
     loss : {"mse", "mae", "bce"}, default="mse"
         Reconstruction loss (see :class:`AutoEncoderTransformer`).
@@ -158,12 +165,14 @@ class NeighborEmbeddingAE(_BaseAE):
     max_epochs : int or "auto", default="auto"
         Passes over the graph's edges (an epoch samples ``n_samples *
         n_neighbors`` edges, in proportion to their weights). ``"auto"``
-        gives about six million edge samples in all (12,000 steps of 512),
-        within 10 to 50 epochs: 50 for 1,347 digits and for 8,000 MNIST
-        images, 10 from 40,000 samples on. UMAP runs 500 epochs on data
-        this small; the network, shared by all points, needs fewer (on
-        8,000 MNIST images the held-out trustworthiness rose from 0.907
-        after 10 epochs to 0.929 after 30).
+        gives about twelve million edge samples in all (23,000 steps of
+        512), within 10 to 100 epochs: 100 for 1,347 digits and for 8,000
+        MNIST images, 10 from 80,000 samples on, and at most 50 for a
+        small graph (an epoch of fewer than ten batches). UMAP runs 500 epochs on
+        data this small; the network, shared by all points, needs fewer (on
+        8,000 MNIST images the held-out trustworthiness / 10-NN accuracy
+        rose from 0.923 / 0.899 after 50 epochs to 0.932 / 0.919 after
+        100).
     batch_size : int, default=512
         Edges per gradient step (each brings ``negative_sample_rate``
         negative pairs).
@@ -293,10 +302,10 @@ class NeighborEmbeddingAE(_BaseAE):
         spread=1.0,
         perplexity=30.0,
         negative_sample_rate=5,
-        input_noise=0.75,
+        input_noise=1.0,
         reconstruction_weight=0.1,
         hidden_layer_sizes=(128, 128, 128),
-        activation="relu",
+        activation="gelu",
         architecture=None,
         loss="mse",
         standardize="auto",
@@ -422,7 +431,10 @@ class NeighborEmbeddingAE(_BaseAE):
         if self.max_epochs != "auto":
             return self.max_epochs
         per_epoch = n_samples * self.n_neighbors
-        return int(np.clip(round(_AUTO_EDGE_SAMPLES / per_epoch), 10, 50))
+        # A small graph (under ten batches) trains in fewer steps: at most 50
+        # epochs, as many as the estimator checks' tiny data need.
+        most = 100 if per_epoch >= 10 * self.batch_size else 50
+        return int(np.clip(round(_AUTO_EDGE_SAMPLES / per_epoch), 10, most))
 
     def _make_net(self, module, n_samples, *args, **kwargs):
         net = super()._make_net(module, n_samples, *args, **kwargs)

@@ -152,9 +152,10 @@ def test_model_terms_are_the_graph_term_and_head_reconstruction():
 
 def test_input_noise_perturbs_the_encoder_inputs_in_training_only():
     """Check that, in training, the encoder sees the rows plus input_noise
-    times Gaussian noise (drawn before the negatives, from the model's own
-    generator) while the reconstruction target stays the clean row; in
-    evaluation the rows go in clean."""
+    times Gaussian noise times a factor uniform in [0, 2] per row (drawn
+    before the negatives, from the model's own generator) while the
+    reconstruction target stays the clean row; in evaluation the rows go in
+    clean."""
     torch.manual_seed(0)
     model = NeighborEmbeddingModel(
         MLPEncoder(4, (8,), 2), MLPDecoder(2, (8,), 4), Gaussian(),
@@ -163,7 +164,9 @@ def test_input_noise_perturbs_the_encoder_inputs_in_training_only():
     head, tail = torch.randn(6, 4), torch.randn(6, 4)
     terms = model.train()(head, tail)
     generator = torch.Generator().manual_seed(5)
-    noisy = torch.cat([head, tail]) + 0.5 * torch.randn(12, 4, generator=generator)
+    noise = torch.randn(12, 4, generator=generator)
+    factor = torch.rand(12, 1, generator=generator)
+    noisy = torch.cat([head, tail]) + 0.5 * (2 * factor) * noise
     pick = torch.randint(6, (6, 3), generator=generator)
     z = model.encoder(noisy)
     expected = umap_cross_entropy(z[:6], z[6:], z[6:][pick], model.a, model.b)
@@ -192,35 +195,49 @@ def swiss_roll():
     return train_test_split(X, t, test_size=300, random_state=0)
 
 
-def test_codes_keep_neighbours_that_the_autoencoder_tears(swiss_roll):
+@pytest.fixture(scope="module")
+def roll_embedding(swiss_roll):
+    """NeighborEmbeddingAE (UMAP objective, default noise) fitted on the
+    swiss roll's training part, with the network of the autoencoder it is
+    compared with."""
+    X_train = swiss_roll[0]
+    return NeighborEmbeddingAE(max_epochs=40, **_ROLL_NETWORK).fit(X_train)
+
+
+_ROLL_NETWORK = dict(hidden_layer_sizes=(256, 256), activation="relu", random_state=0)
+
+
+def test_codes_keep_neighbours_that_the_autoencoder_tears(swiss_roll, roll_embedding):
     """Check that the held-out codes of a swiss roll keep their neighbours
     (trustworthiness) better than an AutoEncoderTransformer's with the same
     network: the reconstruction error alone lets the roll's layers overlap
-    in 2-D (UMAP gets 0.993 here, the autoencoder about 0.967)."""
+    in 2-D (UMAP gets 0.993 here, the autoencoder about 0.962, the neighbour
+    embedding about 0.98 after 40 epochs)."""
     X_train, X_test, _, _ = swiss_roll
-    common = dict(hidden_layer_sizes=(256, 256), activation="relu", random_state=0)
-    ne = NeighborEmbeddingAE(max_epochs=20, **common).fit(X_train)
-    ae = AutoEncoderTransformer(max_epochs=100, early_stopping=False, **common).fit(X_train)
-    trust_ne = trustworthiness(X_test, ne.transform(X_test), n_neighbors=10)
+    ae = AutoEncoderTransformer(max_epochs=100, early_stopping=False, **_ROLL_NETWORK)
+    ae.fit(X_train)
+    trust_ne = trustworthiness(X_test, roll_embedding.transform(X_test), n_neighbors=10)
     trust_ae = trustworthiness(X_test, ae.transform(X_test), n_neighbors=10)
-    assert trust_ne > 0.98
+    assert trust_ne > 0.975
     assert trust_ne > trust_ae + 0.01
 
 
-@pytest.mark.parametrize("objective", ["umap", "tsne"])
-def test_codes_of_neighbours_are_closer_than_codes_of_others(swiss_roll, objective):
+def _neighbour_overlap(X, Z):
+    _, idx_x = nearest_neighbors(X, 10)
+    _, idx_z = nearest_neighbors(Z, 10)
+    return np.mean([len(set(a) & set(b)) / 10 for a, b in zip(idx_x, idx_z)])
+
+
+def test_codes_of_neighbours_are_closer_than_codes_of_others(swiss_roll, roll_embedding):
     """Check, for both objectives, that a sample's 10 nearest neighbours in
     the data are mostly among its 10 nearest in the codes."""
-    X_train, _, _, _ = swiss_roll
+    X_train = swiss_roll[0]
+    assert _neighbour_overlap(X_train, roll_embedding.transform(X_train)) > 0.5
     ne = NeighborEmbeddingAE(
-        objective=objective, perplexity=10, hidden_layer_sizes=(64, 64), max_epochs=20,
+        objective="tsne", perplexity=10, hidden_layer_sizes=(64, 64), max_epochs=20,
         random_state=0,
     ).fit(X_train)
-    Z = ne.transform(X_train)
-    _, idx_x = nearest_neighbors(X_train, 10)
-    _, idx_z = nearest_neighbors(Z, 10)
-    overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(idx_x, idx_z)])
-    assert overlap > 0.5
+    assert _neighbour_overlap(X_train, ne.transform(X_train)) > 0.5
 
 
 def test_reconstruction_term_trains_the_decoder(swiss_roll):
@@ -290,7 +307,7 @@ def test_fitted_attributes():
     assert (ne.a_, ne.b_) == pytest.approx(umap_curve_params(1.0, 0.5))
     gaps = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1)) + np.diag(np.full(len(X), np.inf))
     common = np.sqrt(np.mean(X.var(axis=0)))
-    expected = 0.75 * np.median(gaps.min(axis=1)) / common / np.sqrt(X.shape[1])
+    expected = 1.0 * np.median(gaps.min(axis=1)) / common / np.sqrt(X.shape[1])
     assert ne.input_noise_scale_ == pytest.approx(expected)
     assert ne.net_.module_.input_noise == pytest.approx(expected)
     ne = NeighborEmbeddingAE(input_noise=0, hidden_layer_sizes=(8,), max_epochs=1).fit(X)
@@ -316,12 +333,14 @@ def test_few_samples_use_every_other_sample_as_neighbour():
 
 
 def test_auto_epochs_and_cosine_schedule():
-    """Check that max_epochs="auto" gives about six million edge samples
-    (within 10 to 50 epochs) and that the cosine schedule ends near zero,
-    while "constant" keeps lr."""
+    """Check that max_epochs="auto" gives about twelve million edge samples
+    (within 10 to 100 epochs, at most 50 for a graph of under ten batches)
+    and that the cosine schedule ends near zero, while "constant" keeps
+    lr."""
     ne = NeighborEmbeddingAE(n_neighbors=25)
-    assert ne._n_epochs(6000) == 40  # 6e6 / (6000 * 25)
-    assert ne._n_epochs(100) == 50 and ne._n_epochs(1_000_000) == 10
+    assert ne._n_epochs(6000) == 80  # 12e6 / (6000 * 25)
+    assert ne._n_epochs(1000) == 100 and ne._n_epochs(1_000_000) == 10
+    assert ne._n_epochs(200) == 50  # 5,000 edges: under ten batches of 512
     X = _blobs(200, d=3)
     ne = NeighborEmbeddingAE(hidden_layer_sizes=(8,), n_neighbors=5, max_epochs=3,
                              random_state=0).fit(X)

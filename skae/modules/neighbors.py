@@ -30,8 +30,10 @@ class NeighborEmbeddingModel(ReconstructionModel):
     * ``reconstruction``: the reconstruction loss of the head row.
 
     In training, ``input_noise`` adds Gaussian noise to the encoder's
-    inputs (both ends): the encoder then learns the map on a neighbourhood
-    of each training row, not on the row alone, which is what places new
+    inputs (both ends), each row's noise scaled by a factor drawn uniformly
+    in ``[0, 2]``: the encoder then learns the map on a neighbourhood of
+    each training row, at every distance from it up to about twice the
+    noise's typical length, not on the row alone, which is what places new
     rows beside their neighbours.
 
     Parameters
@@ -46,8 +48,8 @@ class NeighborEmbeddingModel(ReconstructionModel):
         Negative samples per edge.
     input_noise : float, default=0.0
         Standard deviation of the Gaussian noise added, in training only,
-        to the scaled rows before the encoder; the reconstruction target
-        stays the clean row.
+        to the scaled rows before the encoder, times a factor uniform in
+        ``[0, 2]`` per row; the reconstruction target stays the clean row.
     seed : int, default=0
         Seed of the negative samples.
 
@@ -89,9 +91,16 @@ class NeighborEmbeddingModel(ReconstructionModel):
         xs = self.scaler(torch.cat([head, tail]))
         inputs = xs
         if self.training and self.input_noise > 0:
-            inputs = xs + self.input_noise * torch.randn(
-                xs.shape, generator=self.generator.get(xs.device), device=xs.device, dtype=xs.dtype
+            generator = self.generator.get(xs.device)
+            noise = torch.randn(xs.shape, generator=generator, device=xs.device, dtype=xs.dtype)
+            # Each row's noise scaled by a factor uniform in [0, 2] (mean 1):
+            # in many dimensions Gaussian noise has an almost fixed length, and
+            # the encoder would learn the map on a thin shell around each row
+            # only; new rows lie at every distance from the training rows.
+            spread = 2 * torch.rand(
+                (len(xs), 1), generator=generator, device=xs.device, dtype=xs.dtype
             )
+            inputs = xs + self.input_noise * spread * noise
         codes = self.encoder(inputs)
         z_head, z_tail = codes[:n], codes[n:]
         pick = torch.randint(
