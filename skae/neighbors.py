@@ -270,9 +270,10 @@ class NeighborEmbeddingAE(_BaseAE):
     >>> from sklearn.datasets import load_digits
     >>> from skae import NeighborEmbeddingAE
     >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X[:300]
     >>> ne = NeighborEmbeddingAE(n_components=2, max_epochs=2, random_state=0)
     >>> ne.fit_transform(X).shape
-    (1797, 2)
+    (300, 2)
     >>> ne.inverse_transform(ne.transform(X[:5])).shape
     (5, 64)
     """
