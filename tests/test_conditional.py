@@ -30,16 +30,13 @@ def digits():
 def trained(digits):
     X, y = digits
     return ConditionalVAE(
-        n_components=4, likelihood="bernoulli", prior_weight=1.0, max_epochs=30,
-        n_importance_samples=20, **SMALL,
+        n_components=4, likelihood="bernoulli", max_epochs=30, n_importance_samples=20,
+        **SMALL,
     ).fit(X, y)
 
 
 TWO_BATCH_PARAMS = dict(n_components=2, decoder_variance=0.1, max_epochs=60, batch_size=64,
                         **SMALL)
-# The ELBO alone charges codes that carry the batch at most log 2 nats: the
-# HSIC penalty does the mixing on this toy problem.
-INDEPENDENCE = dict(independence_weight=10)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +44,7 @@ def batch_cvae(two_batches):
     """A ConditionalVAE fitted on the two-batch problem's first 400 rows
     with the batch as the condition."""
     X, batch, _ = two_batches
-    return ConditionalVAE(**INDEPENDENCE, **TWO_BATCH_PARAMS).fit(X[:400], batch[:400])
+    return ConditionalVAE(**TWO_BATCH_PARAMS).fit(X[:400], batch[:400])
 
 
 @pytest.fixture(scope="module")
@@ -67,58 +64,89 @@ def two_batches():
 # ----------------------------------------------------------------------
 # The mathematics, against torch.distributions
 # ----------------------------------------------------------------------
+def _onehot(y):
+    return torch.nn.functional.one_hot(torch.as_tensor(y), 10).float()
+
+
 def test_training_terms_are_the_conditional_elbo(trained, digits):
     """Check that forward's terms are -log p(x | z, c) at the
-    reparameterised draw, KL(q(z|x, c) || N(0, I)) and the condition head's
-    -log q(c|x), computed here with torch.distributions from the same
-    standard-normal draws."""
+    reparameterised draw, the KL from q(z'|x, c) to the condition's prior
+    N(m(c), s(c)^2) (the encoder's Gaussian over z' = m(c) + s(c) z), and
+    the condition head's -log q(c|x), computed here with
+    torch.distributions from the same standard-normal draws."""
     X, y = digits
     module = trained.net_.module_
     x = torch.as_tensor(X[:20], dtype=torch.float32)
-    c = torch.nn.functional.one_hot(torch.as_tensor(y[:20]), 10).float()
+    c = _onehot(y[:20])
     generator = module.generator.get(x.device)
     state = generator.get_state()
     with torch.no_grad():
         terms = module(x, c)
         generator.set_state(state)
         mu, logvar = module.encoder(torch.cat([x, c], dim=1))
+        shift, log_scale = module.condition_prior(c).chunk(2, dim=1)
         eps = torch.randn(mu.shape, generator=generator)
         q = Normal(mu, torch.exp(0.5 * logvar))
-        z = q.loc + q.scale * eps
-        logits = module.decoder(torch.cat([z, c], dim=1))
+        logits = module.decoder(torch.cat([q.loc + q.scale * eps, c], dim=1))
         rec = Bernoulli(logits=logits, validate_args=False).log_prob(x).sum(dim=1)
-        kl = kl_divergence(q, Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(dim=1)
+        kl = kl_divergence(q, Normal(shift, torch.exp(log_scale))).sum(dim=1)
         head = Categorical(logits=module.condition_head(x)).log_prob(torch.as_tensor(y[:20]))
+    assert log_scale.abs().max() > 0.1  # the classes' priors were learned
     torch.testing.assert_close(terms.reconstruction, -rec)
     torch.testing.assert_close(terms.kl, kl)
     torch.testing.assert_close(terms.condition, -head)
 
 
-def test_prior_reconstruction_term_decodes_a_prior_draw(trained, digits):
-    """Check the hybrid objective's extra term: -log p(x | z, c) at a code
-    z ~ N(0, I) drawn after the posterior draw, with torch.distributions."""
+def test_optional_terms_match_their_definitions(trained, digits):
+    """Check the optional terms. At a prior draw, made after the posterior draw:
+    the hybrid objective's -log p(x | z', c) and the consistency term, the
+    fixed head's -log q(c | x') at the decoder's mean x' (torch.distributions),
+    whose gradient reaches the decoder and the condition's prior but not
+    the head; and the HSIC penalty on the codes."""
     X, y = digits
     module = trained.net_.module_
     x = torch.as_tensor(X[:20], dtype=torch.float32)
-    c = torch.nn.functional.one_hot(torch.as_tensor(y[:20]), 10).float()
+    c = _onehot(y[:20])
     generator = module.generator.get(x.device)
     state = generator.get_state()
-    with torch.no_grad():
+    module.prior_reconstruction = module.independence = True
+    try:
         terms = module(x, c)
-        generator.set_state(state)
+    finally:
+        module.prior_reconstruction = module.independence = False
+    generator.set_state(state)
+    with torch.no_grad():
         torch.randn((20, 4), generator=generator)  # the posterior draw
-        z = Normal(torch.zeros(20, 4), torch.ones(20, 4)).loc + torch.randn(
+        shift, log_scale = module.condition_prior(c).chunk(2, dim=1)
+        z = Normal(shift, torch.exp(log_scale)).loc + torch.exp(log_scale) * torch.randn(
             (20, 4), generator=generator)
         logits = module.decoder(torch.cat([z, c], dim=1))
         expected = Bernoulli(logits=logits, validate_args=False).log_prob(x).sum(dim=1)
-    assert terms._fields == ("reconstruction", "kl", "condition", "prior_reconstruction")
+        mean = Bernoulli(logits=logits).mean
+        agree = Categorical(logits=module.condition_head(mean)).log_prob(
+            torch.as_tensor(y[:20]))
+    assert terms._fields == ("reconstruction", "kl", "condition", "prior_reconstruction",
+                             "consistency", "independence")
+    # The HSIC penalty is that of the batch's codes, the posterior means.
+    with torch.no_grad():
+        codes = module.encode(x, c)
+    torch.testing.assert_close(terms.independence, hsic(codes, c, True).expand(20))
     torch.testing.assert_close(terms.prior_reconstruction, -expected)
+    torch.testing.assert_close(terms.consistency, -agree)
+    module.zero_grad()
+    terms.consistency.sum().backward()
+    assert all(p.grad is None or not p.grad.any() for p in module.condition_head.parameters())
+    assert module.decoder.layers[0].weight.grad.abs().sum() > 0
+    assert module.condition_prior.weight.grad.abs().sum() > 0
+    module.zero_grad()
 
 
 def test_score_samples_is_the_importance_weighted_conditional_likelihood(trained, digits):
     """Check score_samples and elbo_terms against the importance-weighted
-    estimate of log p(x | c) computed with torch.distributions from the
-    same draws (one generator per row, seeded as the estimator does)."""
+    estimate of log p(x | c) = log E_q [p(x | z', c) p(z' | c) / q(z' | x, c)]
+    computed with torch.distributions from the same draws (one generator
+    per row, seeded as the estimator does), with the condition's prior
+    p(z' | c) = N(m(c), s(c)^2)."""
     X, y = digits
     X, y = X[:10], y[:10]
     module = trained.net_.module_.double()
@@ -126,9 +154,11 @@ def test_score_samples_is_the_importance_weighted_conditional_likelihood(trained
     try:
         with torch.no_grad():
             x = torch.as_tensor(X)
-            c = torch.nn.functional.one_hot(torch.as_tensor(y), 10).double()
+            c = _onehot(y).double()
             mu, logvar = module.encoder(torch.cat([x, c], dim=1))
+            shift, log_scale = module.condition_prior(c).chunk(2, dim=1)
             q = Normal(mu, torch.exp(0.5 * logvar))
+            prior = Normal(shift, torch.exp(log_scale))
             eps = torch.stack([
                 torch.randn(K, mu.shape[1], generator=torch.Generator().manual_seed(s),
                             dtype=torch.float64)
@@ -137,9 +167,9 @@ def test_score_samples_is_the_importance_weighted_conditional_likelihood(trained
             z = q.loc + q.scale * eps  # (K, n, d)
             logits = module.decoder(torch.cat([z, c.expand(K, -1, -1)], dim=-1))
             log_px_z = Bernoulli(logits=logits, validate_args=False).log_prob(x).sum(-1)
-            log_w = log_px_z + Normal(0.0, 1.0).log_prob(z).sum(-1) - q.log_prob(z).sum(-1)
+            log_w = log_px_z + prior.log_prob(z).sum(-1) - q.log_prob(z).sum(-1)
             expected = (torch.logsumexp(log_w, 0) - np.log(K)).numpy()
-            kl = kl_divergence(q, Normal(0.0, 1.0)).sum(-1).numpy()
+            kl = kl_divergence(q, prior).sum(-1).numpy()
             rec = log_px_z.mean(0).numpy()
     finally:
         module.float()
@@ -171,6 +201,8 @@ def test_uninformative_condition_gives_the_vae_elbo(digits):
                 q[:, :64] = p
             else:
                 q.copy_(p)
+        for p in target.condition_prior.parameters():  # m(c) = 0, s(c) = 1
+            p.zero_()
     cvae._eval_seed = vae._eval_seed
     expected = vae.elbo_terms(X[200:260])
     for condition in (y[200:260], 0, 9):
@@ -186,7 +218,9 @@ def test_uninformative_condition_gives_the_vae_elbo(digits):
 def test_constant_condition_trains_like_the_vae(digits):
     """Check that, fitted with a condition that carries no information (one
     class for every sample), the conditional VAE reaches the held-out ELBO
-    of a VAETransformer of the same size (within 2%)."""
+    of a VAETransformer of the same size (it may do better: the class's
+    learned prior location and scale, the same for every sample, give the
+    optimiser an affine map of the code for free)."""
     X, _ = digits
     params = dict(n_components=4, likelihood="bernoulli", max_epochs=20,
                   n_importance_samples=5, **SMALL)
@@ -195,7 +229,8 @@ def test_constant_condition_trains_like_the_vae(digits):
     assert cvae.classes_.tolist() == [0]
     elbo_vae = vae.elbo_terms(X[1200:]).elbo.mean()
     elbo_cvae = cvae.elbo_terms(X[1200:], 0).elbo.mean()
-    assert elbo_cvae == pytest.approx(elbo_vae, rel=0.02)
+    assert elbo_cvae >= elbo_vae - 0.02 * abs(elbo_vae)
+    assert elbo_cvae == pytest.approx(elbo_vae, rel=0.05)
 
 
 def test_hsic_matches_its_definition_and_vanishes_for_independent_data():
@@ -324,6 +359,10 @@ def test_numeric_condition_is_standardised_and_used(digits):
     cvae = ConditionalVAE(n_components=3, likelihood="bernoulli", max_epochs=10,
                           n_importance_samples=5, **SMALL).fit(X[:600], C[:600])
     assert cvae.condition_ == "numeric" and cvae.classes_ is None
+    # "auto": no prior location-scale and no consistency term for covariates.
+    assert cvae.net_.module_.condition_prior is None
+    assert cvae.net_.module_(torch.zeros(2, 64), torch.zeros(2, 2))._fields == (
+        "reconstruction", "kl", "condition")
     np.testing.assert_allclose(cvae.condition_mean_, C[:600].mean(axis=0))
     np.testing.assert_allclose(cvae.condition_scale_, C[:600].std(axis=0))
     Z = cvae.transform(X[:5])

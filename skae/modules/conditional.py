@@ -1,6 +1,7 @@
 """The conditional variational autoencoder's network."""
 
 from collections import namedtuple
+from functools import lru_cache
 
 import torch
 
@@ -11,18 +12,16 @@ from .scaling import Standardize
 #: Loss terms of the conditional VAE: minus the conditional ELBO's two terms
 #: and the loss of its condition head ``q(c|x)``.
 ConditionalTerms = namedtuple("ConditionalTerms", ["reconstruction", "kl", "condition"])
-#: The same with the optional terms, by (prior_reconstruction, independence).
-_TERMS = {
-    (False, False): ConditionalTerms,
-    (True, False): namedtuple("PriorTerms", [*ConditionalTerms._fields, "prior_reconstruction"]),
-    (False, True): namedtuple("IndependenceTerms", [*ConditionalTerms._fields, "independence"]),
-    (True, True): namedtuple(
-        "HybridIndependenceTerms",
-        [*ConditionalTerms._fields, "prior_reconstruction", "independence"],
-    ),
-}
-PriorTerms, IndependenceTerms, HybridIndependenceTerms = (
-    _TERMS[True, False], _TERMS[False, True], _TERMS[True, True])
+_OPTIONAL = ("prior_reconstruction", "consistency", "independence")
+
+
+@lru_cache(maxsize=None)
+def _terms_type(optional):
+    """The named tuple of the terms, with the optional ones switched on."""
+    if not optional:
+        return ConditionalTerms
+    name = "".join(part.title() for f in optional for part in f.split("_")) + "Terms"
+    return namedtuple(name, [*ConditionalTerms._fields, *optional])
 
 
 class ConditionalVariationalModel(VariationalModel):
@@ -41,6 +40,13 @@ class ConditionalVariationalModel(VariationalModel):
     variance up to a constant). The head shares no weight with the encoder
     or the decoder, so its term trains it alone.
 
+    With a ``condition_prior``, the decoder reads ``m(c) + s(c) * z``: a
+    location and a scale of the code learned for each condition, so that
+    the codes of a condition need not cover the whole prior (it is Sohn et
+    al.'s conditional prior ``p(z'|c) = N(m(c), diag(s(c)^2))`` on ``z' =
+    m(c) + s(c) z``; the KL, invariant under this map, is the closed form
+    against ``N(0, I)``, and the encoder's Gaussian is mapped back to ``z``).
+
     Parameters
     ----------
     encoder : nn.Module
@@ -58,6 +64,9 @@ class ConditionalVariationalModel(VariationalModel):
         Maps the standardised ``x`` to ``n_conditions`` outputs: class
         logits (``categorical``) or the standardised covariates. None: no
         head, no ``condition`` term (it is then zero).
+    condition_prior : nn.Module, default=None
+        Maps the standardised condition to ``2 * n_components`` outputs,
+        ``m(c)`` and ``log s(c)``; None for ``m = 0, s = 1``.
     categorical : bool, default=True
         Whether ``c`` is one-hot classes (else numeric covariates): the
         head's loss, and HSIC's kernel on ``c``.
@@ -66,6 +75,13 @@ class ConditionalVariationalModel(VariationalModel):
         ``z ~ p(z)`` drawn from the prior instead of the posterior, the
         loss of Sohn et al.'s Gaussian stochastic neural network (their
         hybrid objective weighs it with the negative ELBO).
+    consistency : bool, default=False
+        Add the term ``consistency``: the condition head's loss ``-log
+        q(c|x)`` at the decoder's mean ``x`` for a code ``z ~ p(z)`` (the
+        same draw as ``prior_reconstruction``'s), with the head's weights
+        held fixed, so that the term trains the decoder to make samples in
+        which the head recognises ``c`` (the attribute loss of Hu et al.,
+        2017, "Toward controlled generation of text").
     independence : bool, default=False
         Add the term ``independence``: :func:`skae.losses.hsic` between
         the posterior means ``mu(x, c)`` of the batch and their conditions
@@ -79,11 +95,12 @@ class ConditionalVariationalModel(VariationalModel):
     ...                           MLPDecoder, MLPEncoder)
     >>> model = ConditionalVariationalModel(
     ...     GaussianEncoder(4 + 3, (8,), 2), MLPDecoder(2 + 3, (8,), 4), Bernoulli(),
-    ...     condition_head=MLPEncoder(4, (8,), 3))
+    ...     condition_head=MLPEncoder(4, (8,), 3), condition_prior=torch.nn.Linear(3, 4),
+    ...     consistency=True)
     >>> c = torch.eye(3)
     >>> terms = model(torch.rand(3, 4), c)
     >>> terms._fields, terms.kl.shape
-    (('reconstruction', 'kl', 'condition'), torch.Size([3]))
+    (('reconstruction', 'kl', 'condition', 'consistency'), torch.Size([3]))
     >>> model.encode(torch.rand(3, 4), c).shape
     torch.Size([3, 2])
     >>> model.predict_condition(torch.rand(3, 4)).shape
@@ -94,30 +111,51 @@ class ConditionalVariationalModel(VariationalModel):
 
     def __init__(self, encoder, decoder, likelihood, decoder_logvar=0.0, scaler=None,
                  prior=None, condition_scaler=None, condition_head=None, *,
-                 categorical=True, prior_reconstruction=False, independence=False,
-                 n_latent_samples=1, seed=0):
+                 condition_prior=None, categorical=True, prior_reconstruction=False,
+                 consistency=False, independence=False, n_latent_samples=1, seed=0):
         super().__init__(encoder, decoder, likelihood, decoder_logvar, scaler, prior,
                          n_latent_samples=n_latent_samples, seed=seed)
         self.condition_scaler = Standardize() if condition_scaler is None else condition_scaler
         self.condition_head = condition_head
+        self.condition_prior = condition_prior
         self.categorical = categorical
         self.prior_reconstruction = prior_reconstruction
+        self.consistency = consistency
         self.independence = independence
 
+    def _location_scale(self, cs):
+        """``(m(c), log s(c))`` of the standardised conditions ``cs``."""
+        return self.condition_prior(cs).chunk(2, dim=-1)
+
     def _posterior(self, xs, c):
-        return self.encoder(torch.cat([xs, self.condition_scaler(c)], dim=-1))
+        cs = self.condition_scaler(c)
+        mu, logvar = self.encoder(torch.cat([xs, cs], dim=-1))
+        if self.condition_prior is None:
+            return mu, logvar
+        # The encoder's Gaussian is over m(c) + s(c) z; in the coordinates z
+        # of the prior N(0, I) it is N((mu - m) / s, exp(logvar) / s^2).
+        shift, log_scale = self._location_scale(cs)
+        return (mu - shift) * torch.exp(-log_scale), logvar - 2 * log_scale
 
     def _decoder_output(self, z, c):
         c = self.condition_scaler(c)
         if z.dim() > c.dim():  # draws stacked on a leading dimension
             c = c.expand(*z.shape[:-1], c.shape[-1])
+        if self.condition_prior is not None:
+            shift, log_scale = self._location_scale(c)
+            z = shift + torch.exp(log_scale) * z
         return self.decoder(torch.cat([z, c], dim=-1))
 
-    def _condition_loss(self, xs, c):
-        """``-log q(c|x)`` per sample (up to a constant for covariates)."""
+    def _condition_loss(self, xs, c, parameters=None):
+        """``-log q(c|x)`` per sample (up to a constant for covariates);
+        ``parameters`` replace the head's own (detached ones, so that a term
+        trains the decoder and not the head)."""
         if self.condition_head is None:
             return torch.zeros(len(xs), dtype=xs.dtype, device=xs.device)
-        out = self.condition_head(xs)
+        if parameters is None:
+            out = self.condition_head(xs)
+        else:
+            out = torch.func.functional_call(self.condition_head, parameters, (xs,))
         if self.categorical:
             return -(c * torch.log_softmax(out, dim=-1)).sum(dim=-1)
         return 0.5 * ((out - self.condition_scaler(c)) ** 2).sum(dim=-1)
@@ -125,17 +163,31 @@ class ConditionalVariationalModel(VariationalModel):
     def forward(self, X, c):
         xs = self.scaler(X)
         mu, logvar = self._posterior(xs, c)
-        terms = [*self._elbo_terms(xs, mu, logvar, c=c), self._condition_loss(xs, c)]
-        if self.prior_reconstruction:
+        # The ELBO's draw comes first, so that the plain model's terms use
+        # the same draws with or without the optional ones.
+        elbo = self._elbo_terms(xs, mu, logvar, c=c)
+        terms = {"condition": self._condition_loss(xs, c)}
+        optional = []
+        if self.prior_reconstruction or self.consistency:
             z = torch.randn(mu.shape, generator=self.generator.get(mu.device),
                             dtype=mu.dtype, device=mu.device)
-            terms.append(-self.log_likelihood(self._decoder_output(z, c), xs))
+            raw = self._decoder_output(z, c)
+        if self.prior_reconstruction:
+            optional.append("prior_reconstruction")
+            terms["prior_reconstruction"] = -self.log_likelihood(raw, xs)
+        if self.consistency:
+            # The head, held fixed, should recognise the condition in what
+            # the decoder makes of a prior draw.
+            frozen = {k: v.detach() for k, v in self.condition_head.named_parameters()}
+            optional.append("consistency")
+            terms["consistency"] = self._condition_loss(self.likelihood.mean(raw), c, frozen)
         if self.independence:
             # The posterior means, which transform returns, are what should
             # not carry the condition.
-            penalty = hsic(mu, self.condition_scaler(c), self.categorical)
-            terms.append(penalty.expand(len(X)))
-        return _TERMS[bool(self.prior_reconstruction), bool(self.independence)](*terms)
+            optional.append("independence")
+            terms["independence"] = hsic(
+                mu, self.condition_scaler(c), self.categorical).expand(len(X))
+        return _terms_type(tuple(optional))(*elbo, **terms)
 
     def encode(self, x, c):
         """Posterior mean ``mu(x, c)``.
