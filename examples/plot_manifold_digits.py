@@ -29,7 +29,7 @@ only.
 
 This script is the demo of the README (the "main job"); it needs the
 ``plot`` extra (``pip install "skae[plot]"``: matplotlib, umap-learn,
-openTSNE). It takes about 100 seconds of CPU time (one thread per library),
+openTSNE). It takes about 70 seconds of CPU time on a 2-core machine,
 numba's compilation of UMAP included.
 """
 
