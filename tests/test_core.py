@@ -350,6 +350,10 @@ def test_sigint_during_fit_reaches_the_caller():
         from skorch.callbacks import Callback
         from skae import AutoEncoderTransformer
 
+        # Python's own Ctrl-C handler, as in a terminal: a process started
+        # in the background by a non-interactive shell inherits SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
         class SigintAtEpoch2(Callback):
             def on_epoch_end(self, net, **kwargs):
                 if len(net.history) == 2:
