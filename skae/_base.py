@@ -46,6 +46,7 @@ overrides small hooks, never the fit itself:
 import copy
 import re
 import sys
+import threading
 import warnings
 from numbers import Integral, Real
 
@@ -77,6 +78,9 @@ from .utils.validation import (
     flatten_images,
     validate_params,
 )
+
+# Serialises skae's own use of torch's global generator (weight initialisation).
+_GLOBAL_RNG_LOCK = threading.RLock()
 
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -358,8 +362,11 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 kept = attributes
                 scaler = Standardize(attributes["mean_"], attributes["scale_"])
                 # Weights are drawn from torch's global generator: fork it so
-                # that the caller's global RNG state is left as it was.
-                with torch.random.fork_rng(devices=[]):
+                # that the caller's global RNG state is left as it was, and
+                # hold a lock so that fits in other threads (a search under
+                # a threaded joblib or Dask backend) do not reseed it between
+                # this fit's seeding and its draws.
+                with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
                     torch.manual_seed(init_seed)
                     module = self._build_module(X.shape[1], scaler, noise_seed)
                 attributes["_eval_seed"] = eval_seed

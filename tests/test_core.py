@@ -8,6 +8,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import threading
 
 import numpy as np
 import pytest
@@ -651,3 +652,29 @@ def test_prediction_memory_is_one_batch_plus_the_output():
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert peak < out_bytes + 4 * 2**20, (method.__name__, peak)
+
+
+def test_fits_in_concurrent_threads_match_fits_one_after_another():
+    """Check that fits running at the same time in several threads (a search
+    under a threaded joblib or Dask backend) give each the model of its own
+    random_state: the weight initialisation's use of torch's global
+    generator is not interleaved between them."""
+    X = np.random.default_rng(0).normal(size=(200, 6))
+
+    def fit(seed):
+        return AutoEncoderTransformer(n_components=2, max_epochs=2,
+                                      random_state=seed).fit(X).transform(X)
+
+    alone = [fit(seed) for seed in range(6)]
+    together = [None] * 6
+
+    def run(seed):
+        together[seed] = fit(seed)
+
+    threads = [threading.Thread(target=run, args=(seed,)) for seed in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(a, b)
