@@ -8,7 +8,7 @@ skorch, and can be used (or swapped) on their own. The building blocks
 :class:`LossTerms`, the skorch criterion, sums.
 """
 
-from .conditional import ConditionalVariationalModel
+from .conditional import ConditionalVariationalModel, ConditionFilter
 from .adversarial import AdversarialModel, ClusteringModel, Discriminator
 from .conv import ConvDecoder, ConvEncoder, TiedConvDecoder
 from .criterion import LossTerms
@@ -24,6 +24,7 @@ __all__ = [
     "AdversarialModel",
     "AutoEncoder",
     "ConditionalVariationalModel",
+    "ConditionFilter",
     "ClusteringModel",
     "ContractiveModel",
     "ConvDecoder",

@@ -4,6 +4,8 @@ from collections import namedtuple
 from functools import lru_cache
 
 import torch
+from torch import nn
+from torch.nn import functional as F
 
 from ..losses import hsic
 from .models import VariationalModel
@@ -22,6 +24,61 @@ def _terms_type(optional):
         return ConditionalTerms
     name = "".join(part.title() for f in optional for part in f.split("_")) + "Terms"
     return namedtuple(name, [*ConditionalTerms._fields, *optional])
+
+
+class ConditionFilter(nn.Module):
+    """A 2-D convolution of images whose filter and offset depend on a condition.
+
+    ``forward(raw, c)`` convolves each image of ``raw`` (rows of
+    ``channels * height * width`` values, each channel alike) with the
+    filter ``K(c) = K_0 + sum_k c_k D_k`` and adds an offset ``B c`` per
+    value: a condition's effect on images that a shift, a blur or a sign
+    change describes. ``K_0`` starts as the identity filter (a 1 at the
+    centre), ``D`` and ``B`` at zero, so that the module starts as the
+    identity for every condition.
+
+    Parameters
+    ----------
+    n_conditions : int
+        Width of the condition ``c`` (one-hot classes or standardised
+        covariates).
+    image_shape : tuple of int
+        ``(channels, height, width)`` of the images the rows hold.
+    size : int
+        Side of the square filter, odd (the output keeps the image's size).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.modules import ConditionFilter
+    >>> layer = ConditionFilter(2, (1, 4, 4), 3)
+    >>> raw = torch.randn(3, 16)
+    >>> torch.equal(layer(raw, torch.eye(2)[[0, 1, 1]]), raw)
+    True
+    """
+
+    def __init__(self, n_conditions, image_shape, size):
+        super().__init__()
+        if size % 2 != 1:
+            raise ValueError(f"ConditionFilter: size must be odd, got {size}.")
+        self.image_shape = tuple(image_shape)
+        weight = torch.zeros(1 + n_conditions, 1, size, size)
+        weight[0, 0, size // 2, size // 2] = 1.0
+        self.weight = nn.Parameter(weight)
+        self.offset = nn.Linear(n_conditions, int(torch.tensor(self.image_shape).prod()),
+                                bias=False)
+        nn.init.zeros_(self.offset.weight)
+
+    def forward(self, raw, c):
+        channels, height, width = self.image_shape
+        lead = raw.shape[:-1]
+        images = raw.reshape(-1, 1, height, width)
+        # One output map per filter (K_0 and each D_k), mixed by [1, c].
+        maps = F.conv2d(images, self.weight, padding=self.weight.shape[-1] // 2)
+        c = c.expand(*lead, c.shape[-1]).reshape(-1, c.shape[-1])
+        mix = torch.cat([c.new_ones(len(c), 1), c], dim=-1).repeat_interleave(channels, dim=0)
+        out = (maps * mix[:, :, None, None]).sum(dim=1)
+        return out.reshape(raw.shape) + self.offset(c).reshape(raw.shape)
 
 
 class ConditionalVariationalModel(VariationalModel):
@@ -47,6 +104,12 @@ class ConditionalVariationalModel(VariationalModel):
     m(c) + s(c) z``; the KL, invariant under this map, is the closed form
     against ``N(0, I)``, and the encoder's Gaussian is mapped back to ``z``).
 
+    With a ``condition_filter``, the decoder reads the code alone and the
+    condition acts only on its raw output, through the filter (a
+    :class:`ConditionFilter`): the same code then means the same image in
+    every condition, which a shift, a blur or an inversion of intensities
+    (a batch effect) changes.
+
     Parameters
     ----------
     encoder : nn.Module
@@ -54,7 +117,8 @@ class ConditionalVariationalModel(VariationalModel):
         data and condition side by side (``n_features + n_conditions``
         inputs).
     decoder : nn.Module
-        Maps ``n_components + n_conditions`` inputs to the raw output.
+        Maps ``n_components + n_conditions`` inputs to the raw output
+        (``n_components`` with a ``condition_filter``).
     likelihood, decoder_logvar, scaler, prior, n_latent_samples, seed
         As for :class:`VariationalModel`.
     condition_scaler : Standardize, default=None
@@ -67,6 +131,9 @@ class ConditionalVariationalModel(VariationalModel):
     condition_prior : nn.Module, default=None
         Maps the standardised condition to ``2 * n_components`` outputs,
         ``m(c)`` and ``log s(c)``; None for ``m = 0, s = 1``.
+    condition_filter : ConditionFilter, default=None
+        Applied to the decoder's raw output with the standardised
+        condition; None: the decoder reads the condition beside the code.
     categorical : bool, default=True
         Whether ``c`` is one-hot classes (else numeric covariates): the
         head's loss, and HSIC's kernel on ``c``.
@@ -111,13 +178,15 @@ class ConditionalVariationalModel(VariationalModel):
 
     def __init__(self, encoder, decoder, likelihood, decoder_logvar=0.0, scaler=None,
                  prior=None, condition_scaler=None, condition_head=None, *,
-                 condition_prior=None, categorical=True, prior_reconstruction=False,
+                 condition_prior=None, condition_filter=None, categorical=True,
+                 prior_reconstruction=False,
                  consistency=False, independence=False, n_latent_samples=1, seed=0):
         super().__init__(encoder, decoder, likelihood, decoder_logvar, scaler, prior,
                          n_latent_samples=n_latent_samples, seed=seed)
         self.condition_scaler = Standardize() if condition_scaler is None else condition_scaler
         self.condition_head = condition_head
         self.condition_prior = condition_prior
+        self.condition_filter = condition_filter
         self.categorical = categorical
         self.prior_reconstruction = prior_reconstruction
         self.consistency = consistency
@@ -144,6 +213,8 @@ class ConditionalVariationalModel(VariationalModel):
         if self.condition_prior is not None:
             shift, log_scale = self._location_scale(c)
             z = shift + torch.exp(log_scale) * z
+        if self.condition_filter is not None:
+            return self.condition_filter(self.decoder(z), c)
         return self.decoder(torch.cat([z, c], dim=-1))
 
     def _condition_loss(self, xs, c, parameters=None):
