@@ -332,21 +332,28 @@ def test_few_samples_use_every_other_sample_as_neighbour():
     assert np.all(np.isfinite(ne.transform(X)))
 
 
-def test_auto_epochs_and_cosine_schedule():
+def test_auto_epochs_learning_rate_and_cosine_schedule():
     """Check that max_epochs="auto" gives about twelve million edge samples
-    (within 10 to 100 epochs, at most 50 for a graph of under ten batches)
-    and that the cosine schedule ends near zero, while "constant" keeps
-    lr."""
+    (within 10 to 100 epochs, at most 50 for a graph of under ten batches),
+    that lr="auto" is 1e-2 up to 4,000 gradient steps and 1e-2 * sqrt(4000
+    / steps) beyond, and that the cosine schedule ends near zero, while
+    "constant" keeps the learning rate."""
     ne = NeighborEmbeddingAE(n_neighbors=25)
     assert ne._n_epochs(6000) == 80  # 12e6 / (6000 * 25)
     assert ne._n_epochs(1000) == 100 and ne._n_epochs(1_000_000) == 10
     assert ne._n_epochs(200) == 50  # 5,000 edges: under ten batches of 512
+    ne = NeighborEmbeddingAE()
+    assert ne._learning_rate(1347) == 1e-2  # 100 epochs of 40 batches: 4,000 steps
+    steps = 100 * 235  # 8,000 samples: 120,000 edges, 235 batches of 512
+    assert ne._learning_rate(8000) == pytest.approx(1e-2 * np.sqrt(4000 / steps))
+    assert NeighborEmbeddingAE(lr=0.05)._learning_rate(8000) == 0.05
     X = _blobs(200, d=3)
     ne = NeighborEmbeddingAE(hidden_layer_sizes=(8,), n_neighbors=5, max_epochs=3,
                              random_state=0).fit(X)
     assert ne.n_epochs_ == 3
-    assert ne.net_.optimizer_.param_groups[0]["lr"] < 1e-2 * ne.lr
+    assert ne.learning_rate_ == 1e-2  # 6 steps
+    assert ne.net_.optimizer_.param_groups[0]["lr"] < 1e-2 * ne.learning_rate_
     ne = NeighborEmbeddingAE(hidden_layer_sizes=(8,), n_neighbors=5, max_epochs=3,
-                             lr_schedule="constant", random_state=0).fit(X)
+                             lr_schedule="constant", lr=3e-3, random_state=0).fit(X)
     assert ne.n_epochs_ == 3
-    assert ne.net_.optimizer_.param_groups[0]["lr"] == ne.lr
+    assert ne.learning_rate_ == ne.net_.optimizer_.param_groups[0]["lr"] == 3e-3
