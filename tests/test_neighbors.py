@@ -1,5 +1,6 @@
 """Tests of NeighborEmbeddingAE, its graph (skae.graph) and its loss terms."""
 
+import copy
 import pickle
 
 import numpy as np
@@ -357,3 +358,21 @@ def test_auto_epochs_learning_rate_and_cosine_schedule():
                              lr_schedule="constant", lr=3e-3, random_state=0).fit(X)
     assert ne.n_epochs_ == 3
     assert ne.learning_rate_ == ne.net_.optimizer_.param_groups[0]["lr"] == 3e-3
+
+
+def test_float64_transform_computes_the_networks_gelu():
+    """Check that float64 input, encoded by a float64 copy whose exact GELUs
+    go through torch.erf (torch's float64 gelu kernel is slow on CPU),
+    gets the codes of the trained network in float64 (torch's own GELU)
+    to round-off, and that the trained network keeps its nn.GELU."""
+    X = _blobs(60, d=4)
+    ne = NeighborEmbeddingAE(hidden_layer_sizes=(8, 8), max_epochs=1, random_state=0).fit(X)
+    reference = copy.deepcopy(ne.net_.module_).double().eval()
+    with torch.no_grad():
+        expected = reference.encode(torch.as_tensor(X, dtype=torch.float64)).numpy()
+    codes = ne.transform(X.astype(np.float64))
+    assert codes.dtype == np.float64
+    np.testing.assert_allclose(codes, expected, rtol=0, atol=1e-12)
+    assert any(type(m) is torch.nn.GELU for m in ne.net_.module_.encoder.modules())
+    copy64 = ne._predict_cache["float64"]
+    assert not any(type(m) is torch.nn.GELU for m in copy64.modules())
