@@ -35,6 +35,9 @@ overrides small hooks, never the fit itself:
 ``_pretrain(module, X, y, seed, device)``
     Train the new model before the main training run (layer-wise or
     autoencoder pretraining); returns fitted attributes.
+``_learning_rate(n_samples)``
+    The optimiser's learning rate for a fit on ``n_samples`` rows (``lr``
+    by default; resolves an ``"auto"`` value).
 ``_train_split(fraction, seed)``
     skorch's ``train_split``: the validation split (None for none).
 ``_attributes_after_training(net)``
@@ -247,6 +250,11 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Called by a fit that starts from new weights, not by ``warm_start``
         or the ``partial_fit`` calls after the first."""
         return {}
+
+    def _learning_rate(self, n_samples):
+        """The optimiser's learning rate for a fit on ``n_samples`` rows:
+        ``lr`` by default (an estimator may resolve an ``"auto"`` value)."""
+        return self.lr
 
     def _train_split(self, fraction, seed):
         """skorch's ``train_split``: hold out ``fraction`` of the rows, or
@@ -498,13 +506,14 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 )
                 use_valid = False
         stop_early = use_valid and self.early_stopping
+        lr = self._learning_rate(n_samples)
         if self.standardize is False and not self.get_likelihood().bounded:
             hint = ("The data may be badly scaled: with standardize=False the network "
                     "sees features in their own units; use standardize='auto'.")
         else:
-            hint = f"Try another learning rate (lr={self.lr}) or more epochs."
+            hint = f"Try another learning rate (lr={lr}) or more epochs."
         callbacks = [
-            ("check_loss", _CheckLoss(name, self.lr, hint)),
+            ("check_loss", _CheckLoss(name, lr, hint)),
             ("trim_history", _TrimBatchHistory()),
         ]
         if stop_early:
@@ -535,7 +544,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             criterion=LossTerms,
             criterion__weights=self._criterion_weights(),
             optimizer=optimizer,
-            lr=self.lr,
+            lr=lr,
             optimizer__weight_decay=self.weight_decay,
             **{f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()},
             max_epochs=self.max_epochs,

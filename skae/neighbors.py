@@ -21,6 +21,11 @@ from .utils.validation import Interval, StrOptions
 #: within 10 to 100 epochs (at most 50 for a graph of under ten batches).
 _AUTO_EDGE_SAMPLES = 12_000_000
 
+#: lr="auto": _AUTO_LR up to _AUTO_LR_STEPS gradient steps, then
+#: _AUTO_LR * sqrt(_AUTO_LR_STEPS / steps), a fixed lr * sqrt(steps).
+_AUTO_LR = 1e-2
+_AUTO_LR_STEPS = 4000
+
 
 class _CosineToZero(LRScheduler):
     """skorch's ``LRScheduler`` with ``CosineAnnealingLR`` over the net's
@@ -33,6 +38,16 @@ class _CosineToZero(LRScheduler):
     def on_train_begin(self, net, **kwargs):
         self.T_max = net.max_epochs
         super().on_train_begin(net, **kwargs)
+
+
+class _ErfGELU(torch.nn.Module):
+    """``nn.GELU()``'s function ``x * Phi(x) = x (1 + erf(x / sqrt 2)) / 2``
+    built on ``torch.erf``: the same values to float64 round-off, but
+    vectorised in float64 on the CPU, where torch's exact ``gelu`` kernel
+    is about 25 times slower than in float32."""
+
+    def forward(self, x):
+        return torch.erf(x * 0.7071067811865476).add_(1.0).mul_(x).mul_(0.5)
 
 
 class _EdgeRows:
@@ -150,7 +165,10 @@ class NeighborEmbeddingAE(_BaseAE):
         maps new points better than ReLU's piecewise-linear map (on the
         digits, held-out trustworthiness 0.967 against 0.962 and 10-NN
         accuracy 0.964 against 0.946, mean of three seeds, and a lower
-        reconstruction error).
+        reconstruction error). Float64 input is encoded by a float64 copy
+        of the network whose GELUs are computed through ``torch.erf``
+        (the same function; torch's float64 ``gelu`` kernel is about 25
+        times slower on the CPU).
     %(architecture)s
     loss : {"mse", "mae", "bce"}, default="mse"
         Reconstruction loss (see :class:`AutoEncoderTransformer`).
@@ -176,8 +194,18 @@ class NeighborEmbeddingAE(_BaseAE):
     batch_size : int, default=512
         Edges per gradient step (each brings ``negative_sample_rate``
         negative pairs).
-    lr : float, default=1e-2
-        Initial learning rate.
+    lr : float or "auto", default="auto"
+        Initial learning rate. ``"auto"`` is 1e-2 for a fit of up to 4,000
+        gradient steps and ``1e-2 * sqrt(4000 / steps)`` for a longer one,
+        ``steps = max_epochs * ceil(n_samples * n_neighbors / batch_size)``
+        (``learning_rate_``): the noise of the stochastic steps accumulates
+        as ``lr * sqrt(steps)``, so a longer fit takes smaller steps and its
+        codes end as settled. 1e-2 for the 1,347 digits of the README demo
+        (100 epochs of 40 batches), 4.1e-3 for 8,000 MNIST images (100
+        epochs of 235 batches). On those MNIST images a fixed 1e-2 gave
+        held-out trustworthiness / 10-NN accuracy 0.925 / 0.906 and 3e-3
+        gave 0.940 / 0.934, while on the digits 3e-3 lost 10-NN accuracy
+        (0.971 and 0.962 against 0.978 and 0.978, seeds 0 and 1).
     lr_schedule : {"cosine", "constant"}, default="cosine"
         ``"cosine"`` lowers the learning rate from ``lr`` to 0 along a
         half cosine over ``max_epochs`` epochs (skorch's ``LRScheduler``
@@ -220,6 +248,9 @@ class NeighborEmbeddingAE(_BaseAE):
         Per-epoch training record.
     n_epochs_ : int
         Number of epochs run.
+    learning_rate_ : float
+        The initial learning rate of the last fit (``lr``, resolved when
+        ``"auto"``).
     n_components_ : int
         Dimension of the code.
     a_, b_ : float
@@ -291,6 +322,7 @@ class NeighborEmbeddingAE(_BaseAE):
         "loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
         "lr_schedule": [StrOptions({"cosine", "constant"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
     }
 
     def __init__(
@@ -312,7 +344,7 @@ class NeighborEmbeddingAE(_BaseAE):
         standardize="auto",
         max_epochs="auto",
         batch_size=512,
-        lr=1e-2,
+        lr="auto",
         lr_schedule="cosine",
         optimizer="adam",
         weight_decay=0.0,
@@ -437,6 +469,27 @@ class NeighborEmbeddingAE(_BaseAE):
         most = 100 if per_epoch >= 10 * self.batch_size else 50
         return int(np.clip(round(_AUTO_EDGE_SAMPLES / per_epoch), 10, most))
 
+    def _eval_module(self, dtype):
+        module = super()._eval_module(dtype)
+        if dtype == torch.float64 and not self._predict_cache.get("erf_gelu"):
+            # The float64 copy (made once for float64 input) computes its
+            # exact GELUs through torch.erf: the float64 transform of the
+            # digits was otherwise 10 times slower than the float32 one.
+            for parent in list(module.modules()):
+                for name, child in parent.named_children():
+                    if type(child) is torch.nn.GELU and child.approximate == "none":
+                        setattr(parent, name, _ErfGELU())
+            self._predict_cache["erf_gelu"] = True
+        return module
+
+    def _learning_rate(self, n_samples):
+        if self.lr != "auto":
+            return self.lr
+        # Adam's noisy steps wander as lr * sqrt(steps): a longer run takes
+        # smaller steps, so that the codes end as settled.
+        steps = self._n_epochs(n_samples) * -(-n_samples * self.n_neighbors // self.batch_size)
+        return _AUTO_LR * min(1.0, np.sqrt(_AUTO_LR_STEPS / steps))
+
     def _make_net(self, module, n_samples, *args, **kwargs):
         net = super()._make_net(module, n_samples, *args, **kwargs)
         net.max_epochs = self._n_epochs(n_samples)
@@ -476,4 +529,4 @@ class NeighborEmbeddingAE(_BaseAE):
 
     def _attributes_after_training(self, net, attributes):
         a, b = self._curve()
-        return {"a_": a, "b_": b}
+        return {"a_": a, "b_": b, "learning_rate_": float(net.lr)}

@@ -1,5 +1,6 @@
 """Tests of NeighborEmbeddingAE, its graph (skae.graph) and its loss terms."""
 
+import copy
 import pickle
 
 import numpy as np
@@ -332,21 +333,46 @@ def test_few_samples_use_every_other_sample_as_neighbour():
     assert np.all(np.isfinite(ne.transform(X)))
 
 
-def test_auto_epochs_and_cosine_schedule():
+def test_auto_epochs_learning_rate_and_cosine_schedule():
     """Check that max_epochs="auto" gives about twelve million edge samples
-    (within 10 to 100 epochs, at most 50 for a graph of under ten batches)
-    and that the cosine schedule ends near zero, while "constant" keeps
-    lr."""
+    (within 10 to 100 epochs, at most 50 for a graph of under ten batches),
+    that lr="auto" is 1e-2 up to 4,000 gradient steps and 1e-2 * sqrt(4000
+    / steps) beyond, and that the cosine schedule ends near zero, while
+    "constant" keeps the learning rate."""
     ne = NeighborEmbeddingAE(n_neighbors=25)
     assert ne._n_epochs(6000) == 80  # 12e6 / (6000 * 25)
     assert ne._n_epochs(1000) == 100 and ne._n_epochs(1_000_000) == 10
     assert ne._n_epochs(200) == 50  # 5,000 edges: under ten batches of 512
+    ne = NeighborEmbeddingAE()
+    assert ne._learning_rate(1347) == 1e-2  # 100 epochs of 40 batches: 4,000 steps
+    steps = 100 * 235  # 8,000 samples: 120,000 edges, 235 batches of 512
+    assert ne._learning_rate(8000) == pytest.approx(1e-2 * np.sqrt(4000 / steps))
+    assert NeighborEmbeddingAE(lr=0.05)._learning_rate(8000) == 0.05
     X = _blobs(200, d=3)
     ne = NeighborEmbeddingAE(hidden_layer_sizes=(8,), n_neighbors=5, max_epochs=3,
                              random_state=0).fit(X)
     assert ne.n_epochs_ == 3
-    assert ne.net_.optimizer_.param_groups[0]["lr"] < 1e-2 * ne.lr
+    assert ne.learning_rate_ == 1e-2  # 6 steps
+    assert ne.net_.optimizer_.param_groups[0]["lr"] < 1e-2 * ne.learning_rate_
     ne = NeighborEmbeddingAE(hidden_layer_sizes=(8,), n_neighbors=5, max_epochs=3,
-                             lr_schedule="constant", random_state=0).fit(X)
+                             lr_schedule="constant", lr=3e-3, random_state=0).fit(X)
     assert ne.n_epochs_ == 3
-    assert ne.net_.optimizer_.param_groups[0]["lr"] == ne.lr
+    assert ne.learning_rate_ == ne.net_.optimizer_.param_groups[0]["lr"] == 3e-3
+
+
+def test_float64_transform_computes_the_networks_gelu():
+    """Check that float64 input, encoded by a float64 copy whose exact GELUs
+    go through torch.erf (torch's float64 gelu kernel is slow on CPU),
+    gets the codes of the trained network in float64 (torch's own GELU)
+    to round-off, and that the trained network keeps its nn.GELU."""
+    X = _blobs(60, d=4)
+    ne = NeighborEmbeddingAE(hidden_layer_sizes=(8, 8), max_epochs=1, random_state=0).fit(X)
+    reference = copy.deepcopy(ne.net_.module_).double().eval()
+    with torch.no_grad():
+        expected = reference.encode(torch.as_tensor(X, dtype=torch.float64)).numpy()
+    codes = ne.transform(X.astype(np.float64))
+    assert codes.dtype == np.float64
+    np.testing.assert_allclose(codes, expected, rtol=0, atol=1e-12)
+    assert any(type(m) is torch.nn.GELU for m in ne.net_.module_.encoder.modules())
+    copy64 = ne._predict_cache["float64"]
+    assert not any(type(m) is torch.nn.GELU for m in copy64.modules())
