@@ -122,11 +122,11 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
     (each sample's assignment is pulled towards that of one of its nearest
     neighbours in the training set) and a balance term (each batch's mean
     assignment is pulled towards uniform). ``neighbor_weight=0,
-    balance_weight=0`` is the paper's model. Both balance forces, the
-    balance term and the cluster code's adversary, anneal to zero over the
-    last 70% of the epochs (``balance_anneal_start``): they keep the
-    clusters from merging while they form, then let their sizes follow the
-    data.
+    balance_weight=0, balance_anneal_start=1`` is the paper's model. Both
+    balance forces, the balance term and the cluster code's adversary,
+    anneal to zero over the last 70% of the epochs
+    (``balance_anneal_start``): they keep the clusters from merging while
+    they form, then let their sizes follow the data.
 
     Training is that of :class:`~skae.AdversarialAE`: per batch, one step
     of the autoencoder on the reconstruction, adversarial and clustering
@@ -177,7 +177,8 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
         nearest neighbours nearly always belong to the same cluster, and
         this says so to the encoder directly, where the paper's terms alone
         cluster by whatever the decoder needs most, often the style. 0
-        trains the paper's model (and computes no neighbours).
+        computes no neighbours (with ``balance_weight=0`` and
+        ``balance_anneal_start=1``, it trains the paper's model).
     n_neighbors : int, default=10
         Number of nearest neighbours of each sample that the
         neighbour-consistency term draws from.
