@@ -89,8 +89,9 @@ fig.savefig("adversarial_grid.png", dpi=100)
 # and a one-value style code matched to a Gaussian. Two more terms, on by
 # default, pull each digit's assignment towards that of one of its ten
 # nearest neighbours among the training digits and keep the clusters
-# balanced. The adjusted Rand index compares its clusters and KMeans's
-# with the classes.
+# balanced while they form (that pull then fades, so that the sizes of the
+# clusters follow the data). The adjusted Rand index compares its clusters
+# and KMeans's with the classes.
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 

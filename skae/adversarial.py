@@ -91,6 +91,12 @@ class _AdversarialNet(_AENet):
         features), is divided by their number."""
         return self.adversarial_weight / X.shape[1]
 
+    def _adversarial_loss(self, module, parts, generator):
+        """The generator loss the encoder steps on: by default ``generator``
+        (the mean over the batch of :meth:`generator_terms`, what the
+        history records)."""
+        return generator
+
     def _inputs(self, Xi):
         """The batch's data and the model's other inputs (keyword arguments
         of ``train_terms``)."""
@@ -104,9 +110,10 @@ class _AdversarialNet(_AENet):
         # 1. The autoencoder: reconstruction and, at the same codes, the
         # encoder as the discriminators' adversary, in one backward pass.
         generator = module.generator_terms(parts).mean()
+        adversarial = self._adversarial_loss(module, parts, generator)
         loss = self.get_loss(terms, None, X=Xi, training=True)
         self.optimizer_.zero_grad()
-        (loss + self._generator_weight(Xi) * generator).backward()
+        (loss + self._generator_weight(Xi) * adversarial).backward()
         self.optimizer_.step()
         # 2. The discriminators, on this batch's codes against prior draws
         # (zero_grad also drops what the generator's pass left on them).

@@ -29,13 +29,47 @@ class _ClusteringNet(_AdversarialNet):
 
     _scores = _ADVERSARIAL_SCORES + ("reconstruction_loss", "neighbor_loss", "balance_loss")
 
+    def __init__(self, module, *args, balance_anneal_start=1.0, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.balance_anneal_start = balance_anneal_start
+
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         data = getattr(X, "X", None)
         self._rows = data["X"] if isinstance(X, ArrayDataset) and isinstance(data, dict) else None
+        # The balance forces anneal over the epochs of this call.
+        self._anneal = (len(self.history), self.max_epochs if epochs is None else epochs)
+        self._balance_weight = self.criterion_.weights.get("balance", 1.0)
         try:
             return super().fit_loop(X, y, epochs, **fit_params)
         finally:
             self._rows = None
+            self.criterion_.weights["balance"] = self._balance_weight
+            self._anneal_factor = 1.0
+
+    def _factor(self):
+        """Factor of the balance forces in the current epoch: 1 for the
+        first ``balance_anneal_start`` of the run's epochs, then falling
+        linearly to 0 at its last epoch."""
+        first, n_epochs = self._anneal
+        epoch = len(self.history) - 1 - first
+        start = int(self.balance_anneal_start * n_epochs)
+        if epoch < start:
+            return 1.0
+        return max(0.0, 1.0 - (epoch - start) / max(1, n_epochs - 1 - start))
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        self._anneal_factor = self._factor()
+        self.criterion_.weights["balance"] = self._anneal_factor * self._balance_weight
+        self.history.record("balance_anneal", self._anneal_factor)
+
+    def _adversarial_loss(self, module, parts, generator):
+        factor = getattr(self, "_anneal_factor", 1.0)
+        if factor == 1.0:
+            return generator
+        # The cluster code's adversary anneals with the balance term; the
+        # style code's keeps its weight.
+        return module.generator_terms(parts, [factor, 1.0]).mean()
 
     def _generator_weight(self, X):
         # Against the per-feature reconstruction loss, as the neighbour and
@@ -64,7 +98,8 @@ class _ClusteringNet(_AdversarialNet):
 
     def __getstate__(self):
         state = super().__getstate__()
-        state.pop("_rows", None)
+        for name in ("_rows", "_anneal", "_anneal_factor", "_balance_weight"):
+            state.pop(name, None)
         return state
 
 
@@ -87,7 +122,11 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
     (each sample's assignment is pulled towards that of one of its nearest
     neighbours in the training set) and a balance term (each batch's mean
     assignment is pulled towards uniform). ``neighbor_weight=0,
-    balance_weight=0`` is the paper's model.
+    balance_weight=0, balance_anneal_start=1`` is the paper's model. Both
+    balance forces, the balance term and the cluster code's adversary,
+    anneal to zero over the last 70% of the epochs
+    (``balance_anneal_start``): they keep the clusters from merging while
+    they form, then let their sizes follow the data.
 
     Training is that of :class:`~skae.AdversarialAE`: per batch, one step
     of the autoencoder on the reconstruction, adversarial and clustering
@@ -125,7 +164,8 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
         their proportions whatever the data's width. Much stronger and the
         discriminators' game takes over (on MNIST, 1 instead of 0.25 made
         the clusters far worse; on 2-D blobs, 100 put every sample in one
-        cluster).
+        cluster). The cluster code's part anneals with the balance term
+        (``balance_anneal_start``).
     discriminator_lr : float or None, default=3e-4
         Learning rate of the discriminators; None means ``lr``.
     neighbor_weight : float, default=1.0
@@ -137,7 +177,8 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
         nearest neighbours nearly always belong to the same cluster, and
         this says so to the encoder directly, where the paper's terms alone
         cluster by whatever the decoder needs most, often the style. 0
-        trains the paper's model (and computes no neighbours).
+        computes no neighbours (with ``balance_weight=0`` and
+        ``balance_anneal_start=1``, it trains the paper's model).
     n_neighbors : int, default=10
         Number of nearest neighbours of each sample that the
         neighbour-consistency term draws from.
@@ -147,7 +188,21 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
         reconstruction loss. The categorical discriminator asks for
         balanced clusters too, but too weakly to hold the pull of the
         neighbour term, which alone would put every sample in one
-        cluster. 0 leaves balance to the discriminator.
+        cluster. 0 leaves balance to the discriminator. Anneals after
+        ``balance_anneal_start``.
+    balance_anneal_start : float in [0, 1], default=0.3
+        Fraction of the epochs after which the two forces that ask for
+        equal clusters, the balance term and the cluster code's
+        adversary, fall linearly to zero by the last epoch (the style
+        code's adversary keeps its weight). While the clusters form, they
+        keep the neighbour term from merging them; afterwards they would
+        only force equal sizes on data whose natural groups are not
+        ``n_clusters`` equal ones (with more clusters than groups, an
+        equal-size partition has to pair the leftovers of two groups in
+        one cluster), and the neighbour term alone moves the boundaries
+        to where the data are sparse. 1 keeps them constant. The epochs
+        counted are those of one ``fit`` (``partial_fit``'s single epoch
+        keeps them whole).
     standardize : bool or "auto", default="auto"
         Standardise each feature before the network sees it (``"auto"``:
         True for ``"mse"`` and ``"mae"``, False for ``"bce"``).
@@ -200,7 +255,10 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
         parts, ``discriminator_accuracy`` averaged), except that
         ``train_loss`` is the reconstruction loss plus the weighted
         neighbour and balance terms, recorded on their own as
-        ``reconstruction_loss``, ``neighbor_loss`` and ``balance_loss``.
+        ``reconstruction_loss``, ``neighbor_loss`` and ``balance_loss``
+        (``train_loss`` weighs the balance term by ``balance_weight``
+        times ``balance_anneal``, the annealing factor of the epoch, also
+        recorded).
     n_epochs_ : int
         Number of epochs run.
     n_components_ : int
@@ -259,6 +317,7 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "neighbor_weight": [Interval(Real, 0, None, closed="left")],
         "balance_weight": [Interval(Real, 0, None, closed="left")],
+        "balance_anneal_start": [Interval(Real, 0, 1, closed="both")],
     }
 
     def __init__(
@@ -276,6 +335,7 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
         neighbor_weight=1.0,
         n_neighbors=10,
         balance_weight=5.0,
+        balance_anneal_start=0.3,
         standardize="auto",
         max_epochs=100,
         batch_size=128,
@@ -306,6 +366,7 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
         self.neighbor_weight = neighbor_weight
         self.n_neighbors = n_neighbors
         self.balance_weight = balance_weight
+        self.balance_anneal_start = balance_anneal_start
         self.standardize = standardize
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -340,6 +401,9 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
 
     def _net_class(self):
         return _ClusteringNet
+
+    def _net_params(self):
+        return {**super()._net_params(), "balance_anneal_start": self.balance_anneal_start}
 
     def _criterion_weights(self):
         return {"neighbor": self.neighbor_weight, "balance": self.balance_weight}

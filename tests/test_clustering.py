@@ -93,9 +93,37 @@ def test_history_records_both_discriminators_and_every_term(fitted):
     row = fitted.history_[-1]
     assert row["discriminator_loss"] > 0 and 0 < row["discriminator_accuracy"] < 1
     assert len(fitted.net_.discriminator_) == 2
-    expected = (row["reconstruction_loss"] + fitted.neighbor_weight * row["neighbor_loss"]
-                + fitted.balance_weight * row["balance_loss"])
-    assert row["train_loss"] == pytest.approx(expected, rel=1e-5)
+    for row in (fitted.history_[0], fitted.history_[20], fitted.history_[-2]):  # annealing
+        expected = (row["reconstruction_loss"] + fitted.neighbor_weight * row["neighbor_loss"]
+                    + fitted.balance_weight * row["balance_anneal"] * row["balance_loss"])
+        assert row["train_loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_balance_forces_anneal_linearly_after_balance_anneal_start(blobs4, monkeypatch):
+    """Check the balance term's weight and the cluster code's adversarial
+    weight stay whole for the first balance_anneal_start of the epochs, then
+    fall linearly to 0 at the last, the style code's adversary untouched;
+    balance_anneal_start=1 keeps them constant."""
+    X, _ = blobs4
+    weights = []
+    generator_terms = ClusteringModel.generator_terms
+
+    def recording(self, parts, weights_=None):
+        if torch.is_grad_enabled():
+            weights.append(None if weights_ is None else list(weights_))
+        return generator_terms(self, parts, weights_)
+
+    monkeypatch.setattr(ClusteringModel, "generator_terms", recording)
+    small = {**SMALL, "max_epochs": 5, "batch_size": 200}
+    model = AdversarialClustering(4, balance_anneal_start=0.4, **small).fit(X)
+    # int(0.4 * 5) = 2 whole epochs, then 1 - (e - 2) / (5 - 1 - 2).
+    np.testing.assert_allclose(model.history_[:, "balance_anneal"], [1, 1, 1, 0.5, 0])
+    assert [w for w in weights if w is not None] == [[0.5, 1.0]] * 2 + [[0.0, 1.0]] * 2
+    assert model.net_.criterion_.weights["balance"] == model.balance_weight  # restored
+    weights.clear()
+    model = AdversarialClustering(4, balance_anneal_start=1.0, **small).fit(X)
+    np.testing.assert_allclose(model.history_[:, "balance_anneal"], 1)
+    assert all(w is None for w in weights)
 
 
 def test_clustering_terms_match_independent_computation(seeded_torch_rng):
@@ -155,7 +183,8 @@ def test_paper_terms_only_computes_no_neighbors(blobs4, monkeypatch):
     "params, match",
     [(dict(n_clusters=0), "n_clusters"), (dict(n_components=0), "n_components"),
      (dict(n_neighbors=0), "n_neighbors"), (dict(neighbor_weight=-1.0), "neighbor_weight"),
-     (dict(balance_weight=-1.0), "balance_weight")],
+     (dict(balance_weight=-1.0), "balance_weight"),
+     (dict(balance_anneal_start=1.5), "balance_anneal_start")],
 )
 def test_bad_parameters_are_named_in_the_error(blobs4, params, match):
     X, _ = blobs4

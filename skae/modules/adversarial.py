@@ -225,21 +225,26 @@ class AdversarialModel(ReconstructionModel):
                 accuracy.append(correct / (len(real) + len(fake)))
         return DiscriminatorTerms(torch.stack(loss), torch.stack(accuracy))
 
-    def generator_terms(self, parts):
+    def generator_terms(self, parts, weights=None):
         """Per-sample adversarial loss of the encoder.
 
         Parameters
         ----------
         parts : tuple of Tensor
             The code parts, from :meth:`train_terms`.
+        weights : sequence of float or None, default=None
+            Weight of each part's loss; None weighs them all 1.
 
         Returns
         -------
         Tensor of shape (n_samples,)
-            ``-log D(code)`` summed over the parts.
+            ``-log D(code)`` summed over the parts (weighted).
         """
+        if weights is None:
+            weights = [1.0] * len(parts)
         return sum(
-            losses.generator_loss(disc(code)) for disc, code in zip(self.discriminators, parts)
+            w * losses.generator_loss(disc(code))
+            for w, disc, code in zip(weights, self.discriminators, parts)
         )
 
     # Scoring ------------------------------------------------------------
