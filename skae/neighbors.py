@@ -40,16 +40,6 @@ class _CosineToZero(LRScheduler):
         super().on_train_begin(net, **kwargs)
 
 
-class _ErfGELU(torch.nn.Module):
-    """``nn.GELU()``'s function ``x * Phi(x) = x (1 + erf(x / sqrt 2)) / 2``
-    built on ``torch.erf``: the same values to float64 round-off, but
-    vectorised in float64 on the CPU, where torch's exact ``gelu`` kernel
-    is about 25 times slower than in float32."""
-
-    def forward(self, x):
-        return torch.erf(x * 0.7071067811865476).add_(1.0).mul_(x).mul_(0.5)
-
-
 class _EdgeRows:
     """The edge samples of a neighbour graph as rows of a dataset.
 
@@ -468,19 +458,6 @@ class NeighborEmbeddingAE(_BaseAE):
         # epochs, as many as the estimator checks' tiny data need.
         most = 100 if per_epoch >= 10 * self.batch_size else 50
         return int(np.clip(round(_AUTO_EDGE_SAMPLES / per_epoch), 10, most))
-
-    def _eval_module(self, dtype):
-        module = super()._eval_module(dtype)
-        if dtype == torch.float64 and not self._predict_cache.get("erf_gelu"):
-            # The float64 copy (made once for float64 input) computes its
-            # exact GELUs through torch.erf: the float64 transform of the
-            # digits was otherwise 10 times slower than the float32 one.
-            for parent in list(module.modules()):
-                for name, child in parent.named_children():
-                    if type(child) is torch.nn.GELU and child.approximate == "none":
-                        setattr(parent, name, _ErfGELU())
-            self._predict_cache["erf_gelu"] = True
-        return module
 
     def _learning_rate(self, n_samples):
         if self.lr != "auto":

@@ -2,6 +2,7 @@
 net as skorch's own (no reference to the estimator, skorch callbacks and
 partial_fit work); a second network with its own optimizer; atomic fits."""
 
+import copy
 import os
 import re
 import pickle
@@ -678,3 +679,20 @@ def test_fits_in_concurrent_threads_match_fits_one_after_another():
         thread.join()
     for a, b in zip(alone, together):
         np.testing.assert_array_equal(a, b)
+
+
+def test_float64_copy_computes_gelu_through_erf_with_the_same_values():
+    """Check that the float64 copy of any estimator's network (not only
+    NeighborEmbeddingAE's) replaces exact nn.GELUs by the erf form, whose
+    codes match torch's own float64 GELU network to round-off, while the
+    trained network keeps its nn.GELU."""
+    X = np.random.default_rng(0).normal(size=(50, 6))
+    ae = AutoEncoderTransformer(n_components=2, hidden_layer_sizes=(8,), activation="gelu",
+                                max_epochs=2, random_state=0).fit(X)
+    reference = copy.deepcopy(ae.net_.module_).double().eval()
+    with torch.no_grad():
+        expected = reference.encode(torch.as_tensor(X)).numpy()
+    codes = ae.transform(X)
+    np.testing.assert_allclose(codes, expected, rtol=0, atol=1e-12)
+    assert any(type(m) is torch.nn.GELU for m in ae.net_.module_.modules())
+    assert not any(type(m) is torch.nn.GELU for m in ae._predict_cache["float64"].modules())

@@ -1,5 +1,6 @@
 """The conditional variational autoencoder's network."""
 
+import math
 from collections import namedtuple
 from functools import lru_cache
 
@@ -65,8 +66,7 @@ class ConditionFilter(nn.Module):
         weight = torch.zeros(1 + n_conditions, 1, size, size)
         weight[0, 0, size // 2, size // 2] = 1.0
         self.weight = nn.Parameter(weight)
-        self.offset = nn.Linear(n_conditions, int(torch.tensor(self.image_shape).prod()),
-                                bias=False)
+        self.offset = nn.Linear(n_conditions, math.prod(self.image_shape), bias=False)
         nn.init.zeros_(self.offset.weight)
 
     def forward(self, raw, c):
