@@ -249,6 +249,12 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """The targets of a fit; the unsupervised estimators ignore ``y``."""
         return None
 
+    def _network_input(self, X, fit):
+        """The rows the network reads, from the validated ``X``: ``X``
+        itself, or its codes for a model that reads another estimator's
+        (fitted on ``X`` first when ``fit``)."""
+        return X
+
     def _module_inputs(self, X, y, reset):
         """Extra per-sample inputs of the model besides ``X``, by name (a
         dict of 2-D float arrays, empty for the unsupervised estimators)."""
@@ -348,6 +354,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X = validate_data(
             self, flatten_images(X), dtype=[np.float64, np.float32], reset=not reuse
         )
+        X = self._network_input(X, fit=not reuse)
         y = self._validate_y(X, y, reset=not reuse)
         extra = self._module_inputs(X, y_raw, reset=not reuse)
         # Estimators without an ``accelerator`` parameter train without one.
@@ -637,6 +644,7 @@ class _BaseAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _validate_X(self, X):
         check_is_fitted(self)
         X = validate_data(self, flatten_images(X), dtype=[np.float64, np.float32], reset=False)
+        X = self._network_input(X, fit=False)
         # The range the model was trained for (e.g. [0, 1] for cross-entropy),
         # checked at prediction as at fit.
         self._check_range(X)

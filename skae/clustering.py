@@ -4,8 +4,9 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import ClusterMixin
+from sklearn.base import ClusterMixin, clone
 from sklearn.neighbors import NearestNeighbors
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import _BaseAE
@@ -13,8 +14,14 @@ from ._data import ArrayDataset
 from ._docstrings import fill_doc
 from .adversarial import _ADVERSARIAL_SCORES, _AdversarialMixin, _AdversarialNet
 from .modules.adversarial import ClusteringModel
+from .neighbors import NeighborEmbeddingAE
 from .priors import Categorical, Gaussian
-from .utils.validation import Interval
+from .utils.validation import HasMethods, Interval, StrOptions
+
+#: The neighbour embedding of ``embedding="neighbors"``: parametric UMAP
+#: codes, 10-D, 30 epochs (about three minutes for 8,000 MNIST images on
+#: one CPU thread).
+_NEIGHBOR_EMBEDDING = dict(n_components=10, max_epochs=30)
 
 
 class _ClusteringNet(_AdversarialNet):
@@ -128,6 +135,15 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
     (``balance_anneal_start``): they keep the clusters from merging while
     they form, then let their sizes follow the data.
 
+    By default the model clusters not the data but their codes in a
+    neighbour embedding (``embedding="neighbors"``: a
+    :class:`~skae.NeighborEmbeddingAE`, parametric UMAP, fitted first), as
+    N2D [3]_ clusters a UMAP of autoencoder codes: the embedding gathers
+    each group of neighbours into a compact blob, which the adversarial
+    clustering then separates. On MNIST this took 16 clusters from 0.77 to
+    0.86 accuracy (see the user guide). ``embedding=None`` clusters the
+    data themselves.
+
     Training is that of :class:`~skae.AdversarialAE`: per batch, one step
     of the autoencoder on the reconstruction, adversarial and clustering
     terms together, then one step of both discriminators.
@@ -152,8 +168,20 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
         Hidden activation of the encoder and decoder.
     %(architecture)s
     loss : {"mse", "mae", "bce"}, default="mse"
-        Reconstruction loss: squared error, absolute error, or cross-entropy
-        for data in [0, 1].
+        Reconstruction loss of what the network reads (the embedding's
+        codes, or the data with ``embedding=None``): squared error,
+        absolute error, or cross-entropy for data in [0, 1] (only with
+        ``embedding=None``).
+    embedding : "neighbors", transformer or None, default="neighbors"
+        What the network reads and clusters. ``"neighbors"``: the codes of
+        a :class:`~skae.NeighborEmbeddingAE` (10-D, 30 epochs, on
+        ``device``, seeded from ``random_state``) fitted on ``X`` first. A
+        scikit-learn transformer: its clone, fitted on ``X``, then its
+        ``transform``. None: the data themselves. :meth:`inverse_transform`
+        and :meth:`sample` decode through the embedding's
+        ``inverse_transform``; :meth:`score_samples` rates the codes. With
+        :meth:`partial_fit` or ``warm_start`` the embedding is fitted by the
+        first fit only.
     discriminator_hidden_layer_sizes : tuple of int, default=(64, 64)
         Widths of the hidden layers of each discriminator (ReLU).
     adversarial_weight : float, default=0.25
@@ -245,6 +273,9 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample (of the last chunk for
         :meth:`partial_fit`).
+    embedding_ : transformer or None
+        The fitted embedding whose codes the network reads (None with
+        ``embedding=None``).
     net_ : skorch.NeuralNet
         The trained network; ``net_.module_`` is the
         :class:`~skae.modules.ClusteringModel`, ``net_.discriminator_``
@@ -265,9 +296,10 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
         Dimension of the style code.
     noise_scale_ : float or None
         Noise scale of the likelihood behind :meth:`score_samples`.
-    mean_ : ndarray of shape (n_features_in_,) or None
-        Per-feature mean used for standardisation (None when off).
-    scale_ : ndarray of shape (n_features_in_,) or None
+    mean_ : ndarray or None
+        Per-feature mean of what the network reads (the embedding's codes,
+        or the data), used for standardisation (None when off).
+    scale_ : ndarray or None
         Per-feature standard deviation used for standardisation.
     n_features_in_ : int
         Number of features seen during fit.
@@ -296,13 +328,17 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
     .. [2] W. Van Gansbeke, S. Vandenhende, S. Georgoulis, M. Proesmans and
        L. Van Gool, "SCAN: learning to classify images without labels",
        ECCV 2020 (arXiv:2005.12320).
+    .. [3] R. McConville, R. Santos-Rodriguez, R. J. Piechocki and I. Craddock,
+       "N2D: (not too) deep clustering via clustering the local manifold of
+       an autoencoded embedding", ICPR 2020 (arXiv:1908.05968).
 
     Examples
     --------
     >>> from sklearn.datasets import make_blobs
     >>> from skae import AdversarialClustering
     >>> X, _ = make_blobs(200, n_features=4, centers=3, random_state=0)
-    >>> model = AdversarialClustering(n_clusters=3, max_epochs=2, random_state=0)
+    >>> model = AdversarialClustering(n_clusters=3, embedding=None, max_epochs=2,
+    ...                               random_state=0)
     >>> model.fit_predict(X).shape
     (200,)
     >>> model.predict_proba(X[:2]).shape
@@ -318,6 +354,7 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
         "neighbor_weight": [Interval(Real, 0, None, closed="left")],
         "balance_weight": [Interval(Real, 0, None, closed="left")],
         "balance_anneal_start": [Interval(Real, 0, 1, closed="both")],
+        "embedding": [StrOptions({"neighbors"}), HasMethods(["fit", "transform"]), None],
     }
 
     def __init__(
@@ -329,6 +366,7 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
         activation="relu",
         architecture=None,
         loss="mse",
+        embedding="neighbors",
         discriminator_hidden_layer_sizes=(64, 64),
         adversarial_weight=0.25,
         discriminator_lr=3e-4,
@@ -360,6 +398,7 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
         self.activation = activation
         self.architecture = architecture
         self.loss = loss
+        self.embedding = embedding
         self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
         self.adversarial_weight = adversarial_weight
         self.discriminator_lr = discriminator_lr
@@ -384,6 +423,38 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+
+    def _network_input(self, X, fit):
+        if fit:
+            embedding = self.embedding
+            if embedding is not None and self.loss == "bce":
+                raise ValueError(
+                    "AdversarialClustering: loss='bce' reconstructs the embedding's codes, "
+                    "which are not in [0, 1]; use loss='mse' (or 'mae'), or embedding=None "
+                    "to cluster data in [0, 1] themselves."
+                )
+            if embedding == "neighbors":
+                seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+                embedding = NeighborEmbeddingAE(
+                    **_NEIGHBOR_EMBEDDING, device=self.device, random_state=seed
+                )
+            elif embedding is not None:
+                embedding = clone(embedding)
+            self.embedding_ = None if embedding is None else embedding.fit(X)
+        if self.embedding_ is None:
+            return X
+        return np.asarray(self.embedding_.transform(X), dtype=X.dtype)
+
+    def _decode(self, Z):
+        X = self._map_batches(lambda m, z: m.decode(z), Z)
+        if self.embedding_ is None:
+            return X
+        if not hasattr(self.embedding_, "inverse_transform"):
+            raise AttributeError(
+                f"AdversarialClustering: the embedding {type(self.embedding_).__name__} has "
+                "no inverse_transform, so codes cannot be decoded to the data's space."
+            )
+        return self.embedding_.inverse_transform(X)
 
     def _build_module(self, n_features, scaler, seed):
         spec = self._architecture()
@@ -511,7 +582,7 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
                 f"AdversarialClustering.inverse_transform: X has {Z.shape[1]} features, "
                 f"but codes of this estimator have n_clusters + n_components = {width}."
             )
-        return self._map_batches(lambda m, z: m.decode(z), Z)
+        return self._decode(Z)
 
     def sample(self, n_samples=1, random_state=None):
         """Generate data: a uniformly drawn cluster and a Gaussian style, decoded.
@@ -529,7 +600,7 @@ class AdversarialClustering(ClusterMixin, _AdversarialMixin, _BaseAE):
             The decoder's mean for each draw, float64.
         """
         Z = self._prior_codes(n_samples, random_state, "AdversarialClustering.sample")
-        return self._map_batches(lambda m, z: m.decode(z), Z)
+        return self._decode(Z)
 
     @property
     def _n_features_out(self):

@@ -6,16 +6,21 @@ import pytest
 import torch
 from scipy.stats import chisquare
 from sklearn.base import clone
-from sklearn.datasets import make_blobs
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import Normalizer
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
-from skae import AdversarialClustering
+from skae import AdversarialClustering, NeighborEmbeddingAE
 from skae.losses import cluster_balance_loss, neighbor_consistency_loss
 from skae.modules import ClusteringModel, Discriminator
 from skae.priors import Categorical
 
-SMALL = dict(hidden_layer_sizes=(32,), max_epochs=30, early_stopping=False, random_state=0)
+# The clustering network on the data themselves (the default's neighbour
+# embedding has tests of its own below).
+SMALL = dict(hidden_layer_sizes=(32,), max_epochs=30, early_stopping=False, random_state=0,
+             embedding=None)
 
 
 @pytest.fixture(scope="module")
@@ -184,9 +189,70 @@ def test_paper_terms_only_computes_no_neighbors(blobs4, monkeypatch):
     [(dict(n_clusters=0), "n_clusters"), (dict(n_components=0), "n_components"),
      (dict(n_neighbors=0), "n_neighbors"), (dict(neighbor_weight=-1.0), "neighbor_weight"),
      (dict(balance_weight=-1.0), "balance_weight"),
-     (dict(balance_anneal_start=1.5), "balance_anneal_start")],
+     (dict(balance_anneal_start=1.5), "balance_anneal_start"),
+     (dict(embedding="umap"), "embedding"),
+     (dict(embedding=PCA(2), loss="bce"), "loss='bce' reconstructs the embedding's codes")],
 )
 def test_bad_parameters_are_named_in_the_error(blobs4, params, match):
     X, _ = blobs4
     with pytest.raises(ValueError, match=match):
         AdversarialClustering(**{**SMALL, "max_epochs": 1, **params}).fit(X)
+
+
+def test_neighbor_embedding_clusters_digits_better_than_the_pixels():
+    """Check clustering the codes of a neighbour embedding finds the digits
+    far better than clustering their pixels (adjusted Rand index)."""
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:800], y[:800]
+    raw = AdversarialClustering(10, embedding=None, max_epochs=40, random_state=0).fit(X)
+    embedding = NeighborEmbeddingAE(n_components=10, max_epochs=10, random_state=0)
+    embedded = AdversarialClustering(10, embedding=embedding, max_epochs=40,
+                                     random_state=0).fit(X)
+    raw_ari = adjusted_rand_score(y, raw.labels_)
+    embedded_ari = adjusted_rand_score(y, embedded.labels_)
+    assert embedded_ari > 0.75 and embedded_ari > raw_ari + 0.1, (raw_ari, embedded_ari)
+
+
+def test_default_embedding_is_a_seeded_neighbor_embedding(blobs4):
+    """Check embedding="neighbors" fits a NeighborEmbeddingAE on X, seeded
+    from random_state (the same random_state, the same labels), and
+    recovers well-separated blobs."""
+    X, y = blobs4
+    params = dict(max_epochs=30, random_state=0)
+    model = AdversarialClustering(4, **params).fit(X)
+    assert isinstance(model.embedding_, NeighborEmbeddingAE)
+    assert model.embedding_.n_components_ == model.mean_.shape[0]
+    assert adjusted_rand_score(y, model.labels_) > 0.9
+    np.testing.assert_array_equal(AdversarialClustering(4, **params).fit_predict(X),
+                                  model.labels_)
+
+
+def test_network_reads_the_embedding_codes_and_decodes_through_it(blobs4):
+    """Check a given transformer is cloned and fitted on X, the network reads
+    its codes (predictions equal those of the network on them) and codes are
+    decoded back through its inverse_transform."""
+    X, _ = blobs4
+    pca = PCA(3)
+    model = AdversarialClustering(4, **{**SMALL, "embedding": pca}).fit(X)
+    assert not hasattr(pca, "components_")  # the caller's estimator is left unfitted
+    codes = model.embedding_.transform(X)
+    np.testing.assert_allclose(model.embedding_.components_, PCA(3).fit(X).components_,
+                               atol=1e-6)
+    assert model.n_features_in_ == 10 and model.mean_.shape == (3,)
+    inner = AdversarialClustering(4, **SMALL)
+    inner.__dict__.update({k: v for k, v in model.__dict__.items() if k.endswith("_")})
+    inner.embedding_, inner.n_features_in_ = None, 3  # the same network, reading codes
+    np.testing.assert_array_equal(inner.predict(codes), model.predict(X))
+    decoded = model.inverse_transform(model.transform(X[:5]))
+    np.testing.assert_allclose(
+        decoded, model.embedding_.inverse_transform(inner.inverse_transform(inner.transform(codes[:5]))),
+        rtol=1e-6)
+    assert decoded.shape == (5, 10)
+
+
+def test_decoding_through_an_embedding_without_inverse_is_refused(blobs4):
+    X, _ = blobs4
+    model = AdversarialClustering(4, **{**SMALL, "max_epochs": 1, "embedding": Normalizer()})
+    model.fit(X)
+    with pytest.raises(AttributeError, match="Normalizer has no inverse_transform"):
+        model.sample(3, random_state=0)
