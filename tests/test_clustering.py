@@ -240,7 +240,7 @@ def test_network_reads_the_embedding_codes_and_decodes_through_it(blobs4):
                                atol=1e-6)
     assert model.n_features_in_ == 10 and model.mean_.shape == (3,)
     inner = AdversarialClustering(4, **SMALL)
-    inner.__dict__.update({k: v for k, v in model.__dict__.items() if k.endswith("_")})
+    inner.__dict__.update({**model.__dict__, "embedding": None, "_predict_cache": {}})
     inner.embedding_, inner.n_features_in_ = None, 3  # the same network, reading codes
     np.testing.assert_array_equal(inner.predict(codes), model.predict(X))
     decoded = model.inverse_transform(model.transform(X[:5]))
