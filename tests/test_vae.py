@@ -36,7 +36,9 @@ def trained(digits):
 # and noise variance s2, p(x) = N(b, W W^T + s2 I) and the posterior is
 # N(A (x - b), Sigma) with Sigma = (I + W^T W / s2)^-1 and A = Sigma W^T / s2.
 # ----------------------------------------------------------------------
-def _linear_vae(X, W, b, s2, standardize, posterior_variance, n_importance_samples=10):
+def _linear_vae(
+    X, W, b, s2, standardize, posterior_variance, n_importance_samples=10, random_state=0
+):
     """A VAETransformer on X whose weights are then set by hand to the model."""
     p, d = W.shape
     vae = VAETransformer(
@@ -48,7 +50,7 @@ def _linear_vae(X, W, b, s2, standardize, posterior_variance, n_importance_sampl
         max_epochs=1,
         n_importance_samples=n_importance_samples,
         early_stopping=False,
-        random_state=0,
+        random_state=random_state,
     ).fit(X)
     Sigma = np.linalg.inv(np.eye(d) + W.T @ W / s2)
     A = Sigma @ W.T / s2
@@ -106,18 +108,28 @@ def test_importance_weighting_bounds_and_tightens_towards_exact(linear_data):
     posterior that cannot be exact (correlated true posterior)."""
     X, W, b, s2 = linear_data
     # The mean-field optimum: precisions = diagonal of the true precision.
-    vae = _linear_vae(X, W, b, s2, True, lambda S: 1.0 / np.diag(np.linalg.inv(S)))
-    exact = _exact_log_density(vae, X, W, b, s2).mean()
-    gaps = {}
-    for K in (3, 30, 1000):
-        gaps[K] = exact - vae.set_params(n_importance_samples=K).score(X)
-    elbo_gap = exact - vae.elbo_terms(X).elbo.mean()
-    # Measured over 10 seeds of the draws: ELBO 0.24-0.30, K=3 0.11-0.16,
-    # K=30 0.03-0.07, K=1000 0.000-0.012 nats below exact.
+    # Each random_state fixes other importance draws; the gaps are averaged
+    # over five of them, since one set of draws scatters the K=1000 gap by
+    # 0.006 nats (standard deviation; from -0.009 to 0.014 over twenty sets).
+    gaps = {3: [], 30: [], 1000: []}
+    elbo_gaps = []
+    for seed in range(5):
+        vae = _linear_vae(
+            X, W, b, s2, True, lambda S: 1.0 / np.diag(np.linalg.inv(S)), random_state=seed
+        )
+        exact = _exact_log_density(vae, X, W, b, s2).mean()
+        for K in gaps:
+            gaps[K].append(exact - vae.set_params(n_importance_samples=K).score(X))
+        elbo_gaps.append(exact - vae.elbo_terms(X).elbo.mean())
+    gaps = {K: np.mean(g) for K, g in gaps.items()}
+    elbo_gap = np.mean(elbo_gaps)
+    # Means over twenty sets of draws: ELBO 0.27, K=3 0.15, K=30 0.04,
+    # K=1000 0.004 nats below exact; the bounds on K=1000 are 3.5 standard
+    # deviations of a five-set mean away.
     assert elbo_gap > gaps[3] + 0.05
     assert gaps[3] > gaps[30] + 0.03
     assert gaps[30] > gaps[1000] > -0.005
-    assert gaps[1000] < 0.02
+    assert gaps[1000] < 0.015
 
 
 def test_sample_draws_from_the_model(linear_data):
