@@ -187,6 +187,9 @@ def test_example_has_no_test_scaffolding(script):
         )
 
 
+# One worker runs them all: each worker that ran one would run the whole
+# gallery_run fixture (about 40 s).
+@pytest.mark.xdist_group("gallery_run")
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs_shrunk_and_saves_png(script, gallery_run):
     """Check that the example, with its costs capped, runs and writes a PNG."""

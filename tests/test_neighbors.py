@@ -208,6 +208,7 @@ def roll_embedding(swiss_roll):
 _ROLL_NETWORK = dict(hidden_layer_sizes=(256, 256), activation="relu", random_state=0)
 
 
+@pytest.mark.xdist_group("roll_embedding")
 def test_codes_keep_neighbours_that_the_autoencoder_tears(swiss_roll, roll_embedding):
     """Check that the held-out codes of a swiss roll keep their neighbours
     (trustworthiness) better than an AutoEncoderTransformer's with the same
@@ -229,6 +230,7 @@ def _neighbour_overlap(X, Z):
     return np.mean([len(set(a) & set(b)) / 10 for a, b in zip(idx_x, idx_z)])
 
 
+@pytest.mark.xdist_group("roll_embedding")
 def test_codes_of_neighbours_are_closer_than_codes_of_others(swiss_roll, roll_embedding):
     """Check, for both objectives, that a sample's 10 nearest neighbours in
     the data are mostly among its 10 nearest in the codes."""
