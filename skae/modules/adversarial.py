@@ -302,8 +302,9 @@ class ClusteringModel(AdversarialModel):
     ...                         priors=[priors.Categorical(3), priors.Gaussian(2)],
     ...                         discriminators=[Discriminator(3), Discriminator(2)],
     ...                         n_clusters=3)
-    >>> model.cluster_probabilities(torch.zeros(2, 4)).sum(dim=1).tolist()
-    [1.0, 1.0]
+    >>> p = model.cluster_probabilities(torch.zeros(2, 4))
+    >>> p.shape, torch.allclose(p.sum(dim=1), torch.ones(2))
+    (torch.Size([2, 3]), True)
     """
 
     def __init__(self, encoder, decoder, likelihood, scaler=None, *, priors, discriminators,
