@@ -251,6 +251,8 @@ def test_network_reads_the_embedding_codes_and_decodes_through_it(blobs4):
 
 
 def test_decoding_through_an_embedding_without_inverse_is_refused(blobs4):
+    """Check sample (decoding to the data's space) names the embedding that
+    has no inverse_transform instead of returning codes of the wrong space."""
     X, _ = blobs4
     model = AdversarialClustering(4, **{**SMALL, "max_epochs": 1, "embedding": Normalizer()})
     model.fit(X)
